@@ -1,0 +1,42 @@
+# Every target is a thin door into uv-managed tools; `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+UV ?= uv
+PY := $(UV) run --locked python
+DOMAIN ?= development
+export MIN_AUC DATA DOMAIN ROWS
+
+##@ Setup
+.PHONY: help install clean
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Install uv if missing, then the locked environment
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	$(UV) sync --locked
+
+clean: ## Remove local run outputs, caches and the local MLflow store
+	rm -rf .mlflow .pytest_cache .ruff_cache .bench build dist
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+##@ Pipeline
+.PHONY: run bench
+run: ## Run the pipeline end to end locally (MIN_AUC=, DATA=, DOMAIN=, ROWS=)
+	$(PY) -m workflows run
+
+bench: ## Time the pipeline against the seed-style baseline (RUNS=3)
+	$(PY) -m bench --runs $(or $(RUNS),3)
+
+##@ Quality
+.PHONY: lint test test-unit
+lint: ## Ruff lint and format check
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+
+test: ## All tests: unit, integration, static, template
+	$(PY) -m pytest
+
+test-unit: ## Unit tests only (fast)
+	$(PY) -m pytest tests/unit
