@@ -40,3 +40,9 @@ test: ## All tests: unit, integration, static, template
 
 test-unit: ## Unit tests only (fast)
 	$(PY) -m pytest tests/unit
+
+##@ CI/CD (every target asks `python -m ci`)
+# (section owned by the ci/ work)
+
+##@ Local cluster (k3d sandbox)
+# (section owned by the sandbox work)
