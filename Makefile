@@ -42,7 +42,20 @@ test-unit: ## Unit tests only (fast)
 	$(PY) -m pytest tests/unit
 
 ##@ CI/CD (every target asks `python -m ci`)
-# (section owned by the ci/ work)
+# DRY_RUN=1 prints the exact pyflyte/flytectl commands and runs nothing.
+.PHONY: plan package register launch
+CI_FLAGS = $(if $(DRY_RUN),--dry-run)
+plan: ## Show domain, version and image CI/CD plans for the current commit
+	$(PY) -m ci plan --repo .
+
+package: ## Build the Flyte package archive of the current commit (build/flyte-package.tgz)
+	$(PY) -m ci package $(CI_FLAGS)
+
+register: package ## Register the current commit by hand in DOMAIN= (default development)
+	$(PY) -m ci register --domain $(DOMAIN) $(CI_FLAGS)
+
+launch: ## Launch the registered pipeline in DOMAIN= and wait for the end
+	$(PY) -m ci launch --domain $(DOMAIN) $(CI_FLAGS)
 
 ##@ Local cluster (k3d sandbox)
 # (section owned by the sandbox work)

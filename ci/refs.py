@@ -20,8 +20,10 @@ from dataclasses import asdict, dataclass
 
 MAIN_BRANCH = "main"
 DOMAINS = ("development", "staging", "production")
-SHA_RE = re.compile(r"^[0-9a-f]{40}$")
-RELEASE_TAG_RE = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+# fullmatch + ASCII classes: `$` would accept a trailing newline and `\d` any
+# Unicode digit (e.g. Arabic-Indic "v1.0.0"), which would let such a tag reach production.
+SHA_RE = re.compile(r"[0-9a-f]{40}")
+RELEASE_TAG_RE = re.compile(r"v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 # Flyte versions end up in Kubernetes labels: keep them label-sized and label-safe.
 MAX_VERSION_LENGTH = 63
 _SHORT_SHA = 7
@@ -47,7 +49,7 @@ class Plan:
 
 
 def validate_sha(sha: str) -> str:
-    if not SHA_RE.match(sha or ""):
+    if not isinstance(sha, str) or not SHA_RE.fullmatch(sha):
         raise RefError(f"sha must be 40 lowercase hex characters, got {sha!r}")
     return sha
 
@@ -65,8 +67,11 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 def _check_ref_name(ref: str, name: str) -> None:
     # The parts of git's check-ref-format that a ref from a webhook could break.
+    parts = name.split("/")
     bad = (
-        any(ch.isspace() or ord(ch) < 32 for ch in name)
+        any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in name)
+        or any(part.startswith(".") or part.endswith(".lock") for part in parts)
+        or name == "@"
         or any(ch in name for ch in "~^:?*[\\")
         or ".." in name
         or "@{" in name
@@ -102,7 +107,12 @@ def branch_version(branch: str, sha: str) -> str:
 
 
 def is_release_tag(ref: str) -> bool:
-    return ref.startswith("refs/tags/") and bool(RELEASE_TAG_RE.match(ref[len("refs/tags/") :]))
+    name = ref[len("refs/tags/") :]
+    return (
+        ref.startswith("refs/tags/")
+        and bool(RELEASE_TAG_RE.fullmatch(name))
+        and len(name) <= MAX_VERSION_LENGTH
+    )
 
 
 def plan(ref: str, sha: str, tag_on_main: bool | None = None) -> Plan:
@@ -117,7 +127,7 @@ def plan(ref: str, sha: str, tag_on_main: bool | None = None) -> Plan:
     if kind == "heads":
         domain = "staging" if name == MAIN_BRANCH else "development"
         return Plan(ref, sha, domain, branch_version(name, sha), domain, True)
-    if not RELEASE_TAG_RE.match(name):
+    if not is_release_tag(ref):
         return Plan(
             ref, sha, None, None, None, False,
             f"tag {name!r} is not a release tag vX.Y.Z: only release tags reach production",
