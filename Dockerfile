@@ -1,0 +1,37 @@
+# The pipeline image: the locked runtime dependencies, then the code.
+# Tagged by commit (see ci/image.py): deps change rarely, so their layer is
+# reused from the build cache and a code-only commit rebuilds only the last layers.
+FROM python:3.11.14-slim-bookworm
+
+# uv from its own pinned image: no installer script, no network fetch of uv.
+COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/
+
+# /opt/venv/bin/python3 is flytekit's default in-container interpreter; PYTHONPATH
+# lets pyflyte-execute import `workflows` from /app whatever the working dir.
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
+    PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONUNBUFFERED=1
+
+WORKDIR /app
+
+# Dependencies only, from the lock: this layer changes only with uv.lock/pyproject.
+# --no-default-groups: dev/integration/static/template tools stay out of the image.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-install-project --no-default-groups --no-dev
+
+# A fixed numeric uid so Kubernetes' runAsNonRoot can verify it.
+RUN groupadd --gid 10001 flyte \
+    && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin flyte
+
+# Code last, owned by root and so read-only for the runtime user.
+COPY workflows/ ./workflows/
+COPY ci/ ./ci/
+
+USER 10001:10001
+ENV HOME=/home/flyte
