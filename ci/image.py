@@ -21,10 +21,20 @@ So `pyflyte package` runs without --fast/--copy: task specs point at this image.
 
 from __future__ import annotations
 
+import os
+
 from workflows import identity
 
 from .refs import validate_sha
 
+# GitHub's CD pushes to ghcr.io/<owner>/<repo> instead of the sandbox registry.
+REPOSITORY_ENV = "CI_IMAGE_REPOSITORY"
 
-def image_for(sha: str, repository: str = identity.IMAGE_REPOSITORY) -> str:
-    return f"{repository}:{validate_sha(sha)}"
+
+def image_repository() -> str:
+    # Registries refuse upper case, and GitHub owner names may carry it.
+    return (os.environ.get(REPOSITORY_ENV) or identity.IMAGE_REPOSITORY).lower()
+
+
+def image_for(sha: str, repository: str | None = None) -> str:
+    return f"{repository or image_repository()}:{validate_sha(sha)}"
