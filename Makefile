@@ -58,4 +58,13 @@ launch: ## Launch the registered pipeline in DOMAIN= and wait for the end
 	$(PY) -m ci launch --domain $(DOMAIN) $(CI_FLAGS)
 
 ##@ Local cluster (k3d sandbox)
-# (section owned by the sandbox work)
+# The scripts check their own prerequisites first (docs/sandbox.md).
+.PHONY: sandbox sandbox-down sandbox-status
+sandbox: ## k3d cluster: MinIO, Postgres, MLflow, Flyte, Argo, Gitea + `sandbox` git remote
+	@scripts/sandbox-up.sh
+
+sandbox-down: ## Delete the sandbox cluster and the `sandbox` git remote
+	@scripts/sandbox-down.sh
+
+sandbox-status: ## Show the sandbox's charts, workloads and last cicd runs
+	@scripts/sandbox-status.sh
