@@ -1,0 +1,89 @@
+"""Every image the sandbox runs is pinned, and MLflow matches the lock file.
+
+Images are collected from the applied resources, from inside HelmChart
+values and Argo templates, from the k3d config and from the Dockerfiles under
+infra/: none may be untagged or `latest`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+
+from tests.static.cluster.support import (
+    ROOT,
+    applied,
+    container_images,
+    image_problem,
+    load_documents,
+    of_kind,
+)
+
+DOCKERFILES = sorted((ROOT / "infra").rglob("Dockerfile"))
+
+
+def dockerfile_images(path) -> list[str]:
+    return re.findall(r"^FROM\s+(?:--\S+\s+)*(\S+)", path.read_text(), flags=re.MULTILINE)
+
+
+def all_images() -> list[str]:
+    (k3d,) = load_documents(ROOT / "k3d" / "sandbox.yaml")
+    images = container_images(applied()) + container_images(k3d)
+    images += [i for path in DOCKERFILES for i in dockerfile_images(path)]
+    return images
+
+
+def locked_version(package: str) -> str:
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    (version,) = {p["version"] for p in lock["package"] if p["name"] == package}
+    return version
+
+
+def test_images_are_found_everywhere_they_hide():
+    images = all_images()
+    # One from each hiding place: a plain manifest, chart values, an Argo
+    # template, the k3d config, a Dockerfile.
+    for expected in (
+        "quay.io/minio/minio:",
+        "cr.flyte.org/flyteorg/flyte-binary-release:",
+        "ghcr.io/osscontainertools/kaniko:",
+        "rancher/k3s:",
+        "docker.io/library/python:",
+    ):
+        assert any(i.startswith(expected) for i in images), f"no image {expected}…"
+
+
+@pytest.mark.parametrize("image", sorted(set(all_images())))
+def test_image_is_pinned(image):
+    assert image_problem(image) is None
+
+
+@pytest.mark.parametrize(
+    "image", ["postgres", "postgres:latest", "quay.io/minio/minio:", "localhost:5000/app"]
+)
+def test_unpinned_images_are_caught(image):
+    assert image_problem(image) is not None
+
+
+def test_pinned_forms_pass():
+    assert image_problem("localhost:5000/app:1") is None
+    assert image_problem("quay.io/x/y@sha256:" + "a" * 64) is None
+
+
+def test_mlflow_server_runs_the_locked_mlflow():
+    version = locked_version("mlflow")
+    dockerfile = (ROOT / "infra" / "mlflow" / "Dockerfile").read_text()
+    assert f"ARG MLFLOW_VERSION={version}\n" in dockerfile
+    (mlflow,) = [d for d in of_kind(applied(), "Deployment") if d["metadata"]["name"] == "mlflow"]
+    image = mlflow["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image.endswith(f"/mlflow-server:{version}")
+
+
+def test_mlflow_image_installs_exactly_what_the_server_needs():
+    dockerfile = (ROOT / "infra" / "mlflow" / "Dockerfile").read_text()
+    installed = re.findall(r'"([a-z0-9_.\[\]-]+)==', dockerfile)
+    assert installed == ["mlflow", "psycopg[binary]", "boto3"]
+    for package in ("psycopg", "boto3"):
+        assert f"{package}" in dockerfile and locked_version(package) in dockerfile
