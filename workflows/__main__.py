@@ -1,0 +1,106 @@
+"""`python -m workflows run`: the pipeline end to end, as a local Flyte execution.
+
+Settings come from the environment (see workflows/settings.py); the summary
+goes to stdout, progress to stderr. Exit 0 on success, 1 when the pipeline
+refuses (bad data, gate, promotion, smoke check), 2 on bad settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+_START = time.perf_counter()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workflows", description=__doc__)
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--timings", help="write per-step wall times as JSON to this file")
+    args = parser.parse_args(argv)
+
+    from workflows.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"pipeline: data={settings.data} domain={settings.domain} min_auc={settings.min_auc}\n"
+        f"tracking: {settings.tracking_uri}",
+        file=sys.stderr,
+    )
+    code = _run(settings)
+    if args.timings:
+        _write_timings(args.timings)
+    return code
+
+
+def _run(settings) -> int:
+    from workflows.progress import TIMINGS
+
+    started = time.perf_counter()
+    TIMINGS["startup"] = started - _START
+    from workflows.pipeline import training_pipeline
+
+    TIMINGS["import"] = time.perf_counter() - started
+    try:
+        deployment = training_pipeline(
+            data=settings.data,
+            min_auc=settings.min_auc,
+            git_sha=settings.git_sha,
+            git_ref=settings.git_ref,
+        )
+    except Exception as err:  # flytekit wraps task errors: show the one that caused it
+        print(f"\nerror: {_root_cause(err)}", file=sys.stderr)
+        return 1
+    finally:
+        TIMINGS["total"] = time.perf_counter() - _START
+    print(
+        f"\nROC AUC gate passed (min_auc {settings.min_auc})\n"
+        f"model:    {deployment.name}\n"
+        f"version:  {deployment.version}\n"
+        f"alias:    @{deployment.alias} -> v{deployment.version}"
+        f" (previous: {('v' + deployment.previous) if deployment.previous else 'none'})\n"
+        f"uri:      {deployment.uri}\n"
+        f"checked:  {deployment.checked_by}\n"
+        f"tracking: {settings.tracking_uri}"
+    )
+    return 0
+
+
+def _root_cause(err: BaseException) -> str:
+    from workflows.domain.data import DataLoadError
+    from workflows.domain.gate import QualityGateError
+    from workflows.domain.promotion import PromotionError
+    from workflows.domain.schema import DataValidationError
+    from workflows.gateways.deployer import SmokeCheckError
+    from workflows.gateways.registry import UntrustedModelError
+
+    known = (
+        DataLoadError, DataValidationError, QualityGateError, PromotionError, SmokeCheckError,
+        UntrustedModelError,
+    )  # fmt: skip
+    seen = err
+    while seen is not None:
+        if isinstance(seen, known):
+            return str(seen)
+        wrapped = getattr(seen, "value", None)  # flytekit's FlyteScopedUserException
+        seen = wrapped if isinstance(wrapped, BaseException) else (seen.__cause__ or seen.__context__)
+    return f"{type(err).__name__}: {err}"
+
+
+def _write_timings(path: str) -> None:
+    from workflows.progress import TIMINGS
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(TIMINGS, handle, indent=2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

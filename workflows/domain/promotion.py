@@ -1,0 +1,17 @@
+"""Which runs may move a domain's alias. Production moves only from a release tag."""
+
+from __future__ import annotations
+
+from ci.refs import is_release_tag
+
+
+class PromotionError(RuntimeError):
+    """This run may not move the alias of that domain."""
+
+
+def check_promotion(domain: str, git_ref: str) -> None:
+    if domain == "production" and not is_release_tag(git_ref):
+        raise PromotionError(
+            f"production moves only from a release tag refs/tags/vX.Y.Z; this run's ref is "
+            f"{git_ref or 'unknown'!r}. Tag a commit on main and let CI/CD promote it."
+        )

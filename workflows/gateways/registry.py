@@ -1,0 +1,200 @@
+"""MLflow tracking and model registry: the only module that imports mlflow.
+
+Models are registered under aliases (`@development`, `@staging`,
+`@production`, and `@<domain>-previous`), never the deprecated stages.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workflows.domain.training import TRUSTED_TYPES, features_and_target
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    from workflows.domain.evaluation import Evaluation
+    from workflows.settings import Settings
+
+MODEL_ARTIFACT = "model"
+# Written out rather than inferred: inference spawns a subprocess that costs
+# ~10 s a run, and these are exactly what loading the model needs.
+_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
+
+
+class UntrustedModelError(RuntimeError):
+    """A model file holds types outside the code's allow-list; it is not loaded."""
+
+
+class RegistryError(RuntimeError):
+    """The tracking server failed or cannot be reached; the message says which."""
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    run_id: str
+    model_uri: str
+
+
+@dataclass(frozen=True)
+class AliasState:
+    """Where an alias and its `-previous` twin pointed, to put them back."""
+
+    alias: str
+    current: str | None
+    previous: str | None
+
+
+def pip_requirements() -> list[str]:
+    return [f"{name}=={installed_version(name)}" for name in _REQUIREMENTS]
+
+
+def previous_alias(alias: str) -> str:
+    return f"{alias}-previous"
+
+
+class Registry:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.name = settings.model_name
+
+    @functools.cached_property
+    def client(self) -> MlflowClient:
+        # The model's requirements are explicit; copying the dev lock file in beside
+        # them would only mislead whoever serves it.
+        os.environ.setdefault("MLFLOW_LOG_UV_FILES", "false")
+        import mlflow
+
+        mlflow.set_tracking_uri(self.settings.tracking_uri)
+        mlflow.set_registry_uri(self.settings.tracking_uri)
+        return mlflow.MlflowClient()
+
+    def _experiment_id(self) -> str:
+        found = self.client.get_experiment_by_name(self.settings.experiment)
+        if found is not None:
+            return found.experiment_id
+        return self.client.create_experiment(
+            self.settings.experiment, artifact_location=self.settings.artifact_root
+        )
+
+    def log_training_run(
+        self,
+        model,
+        sample: pd.DataFrame,
+        params: dict,
+        evaluation: Evaluation,
+        images: dict[str, str],
+        tags: dict[str, str],
+    ) -> LoggedRun:
+        """One MLflow run: params, metrics, the plots and the model (skops)."""
+        import mlflow
+        import mlflow.sklearn
+        from mlflow.models import infer_signature
+
+        self.client  # noqa: B018 - sets the tracking URI before the fluent API is used
+        features, _ = features_and_target(sample)
+        with mlflow.start_run(experiment_id=self._experiment_id(), tags=tags) as run:
+            mlflow.log_params(params)
+            mlflow.log_metrics(evaluation.metrics())
+            with tempfile.TemporaryDirectory() as folder:
+                for name, svg in images.items():
+                    (Path(folder) / name).write_text(svg)
+                mlflow.log_artifacts(folder, artifact_path="plots")
+            info = mlflow.sklearn.log_model(
+                model,
+                name=MODEL_ARTIFACT,
+                serialization_format="skops",
+                skops_trusted_types=list(TRUSTED_TYPES),
+                pip_requirements=pip_requirements(),
+                signature=infer_signature(features, model.predict(features)),
+            )
+        return LoggedRun(run.info.run_id, info.model_uri)
+
+    def find_version(self, tag: str, value: str) -> str | None:
+        """The newest version of this model whose tag `tag` equals `value`."""
+        found = self.client.search_model_versions(
+            f"name = '{self.name}' and tags.{tag} = '{value}'"
+        )
+        return str(max(int(v.version) for v in found)) if found else None
+
+    def register(self, logged: LoggedRun, tags: dict[str, str]) -> str:
+        import mlflow
+
+        self.client  # noqa: B018 - sets the registry URI for the fluent call below
+        version = mlflow.register_model(logged.model_uri, self.name, tags=tags)
+        return str(version.version)
+
+    def version_tags(self, version: str) -> dict[str, str]:
+        return dict(self.client.get_model_version(self.name, version).tags)
+
+    def alias_target(self, alias: str) -> str | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(self.client.get_model_version_by_alias(self.name, alias).version)
+        except MlflowException as err:
+            if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
+
+    def alias_state(self, alias: str) -> AliasState:
+        return AliasState(alias, self.alias_target(alias), self.alias_target(previous_alias(alias)))
+
+    def move_alias(self, alias: str, version: str) -> AliasState:
+        """Point `alias` at `version`, keeping its old target as `<alias>-previous`.
+
+        Returns the state before the move, for `restore`. Moving an alias onto
+        the version it already has changes nothing.
+        """
+        before = self.alias_state(alias)
+        if before.current == version:
+            return before
+        if before.current is not None:
+            self.client.set_registered_model_alias(self.name, previous_alias(alias), before.current)
+        self.client.set_registered_model_alias(self.name, alias, version)
+        return before
+
+    def restore(self, state: AliasState) -> None:
+        for alias, target in (
+            (state.alias, state.current),
+            (previous_alias(state.alias), state.previous),
+        ):
+            if target is None:
+                if self.alias_target(alias) is not None:
+                    self.client.delete_registered_model_alias(self.name, alias)
+            else:
+                self.client.set_registered_model_alias(self.name, alias, target)
+
+    def load_model(self, model_uri: str):
+        """Load a scikit-learn model saved with skops, trusting only TRUSTED_TYPES.
+
+        The allow-list comes from our code, not from the model's own MLmodel
+        file, so a tampered model cannot widen what it is allowed to load.
+        """
+        import mlflow
+        import skops.io
+        import yaml
+
+        self.client  # noqa: B018 - sets the tracking URI for the download
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=folder))
+            flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"].get("sklearn", {})
+            if flavor.get("serialization_format") != "skops":
+                raise UntrustedModelError(
+                    f"{model_uri}: not saved with skops "
+                    f"({flavor.get('serialization_format')!r}); refusing to unpickle it"
+                )
+            path = local / flavor["pickled_model"]
+            untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+            if untrusted:
+                raise UntrustedModelError(
+                    f"{model_uri}: holds types outside the allow-list: {sorted(untrusted)}"
+                )
+            return skops.io.load(path, trusted=list(TRUSTED_TYPES))

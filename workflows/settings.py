@@ -1,0 +1,108 @@
+"""One typed settings object, read from the environment.
+
+| variable                         | meaning                                   | default                      |
+|----------------------------------|-------------------------------------------|------------------------------|
+| MLFLOW_TRACKING_URI              | tracking + registry server                | SQLite in .mlflow/ (local)   |
+| MODEL_NAME                       | registered model name                     | identity.MODEL_NAME          |
+| DOMAIN                           | development / staging / production        | development                  |
+| FLYTE_INTERNAL_EXECUTION_DOMAIN  | set by Flyte in a cluster; wins over DOMAIN |                            |
+| MIN_AUC                          | quality gate                              | identity.DEFAULT_MIN_AUC     |
+| DATA                             | CSV/Parquet path or URI                   | embedded breast-cancer set   |
+| ROWS                             | use a synthetic set of this many rows     |                              |
+| GIT_SHA, GIT_REF                 | provenance (CI sets them)                 | read from git when local     |
+| SERVING_URL                      | smoke-test this endpoint after deploy     | in-process check             |
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci.refs import DOMAINS
+from workflows import identity
+from workflows.domain.data import BUILTIN, SYNTHETIC_PREFIX
+from workflows.domain.gate import check_min_auc
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOCAL_STORE = PROJECT_ROOT / ".mlflow"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the pipeline cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    tracking_uri: str
+    artifact_root: str | None  # only for the embedded store; a server decides its own
+    model_name: str = identity.MODEL_NAME
+    experiment: str = identity.PROJECT_SLUG
+    domain: str = "development"
+    min_auc: float = identity.DEFAULT_MIN_AUC
+    data: str = BUILTIN
+    git_sha: str = ""
+    git_ref: str = ""
+    serving_url: str = ""
+
+    @property
+    def is_embedded_store(self) -> bool:
+        return self.artifact_root is not None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        tracking_uri = env.get("MLFLOW_TRACKING_URI", "").strip()
+        artifact_root = None
+        if not tracking_uri:
+            tracking_uri = f"sqlite:///{LOCAL_STORE / 'mlflow.db'}"
+            artifact_root = (LOCAL_STORE / "artifacts").as_uri()
+        return cls(
+            tracking_uri=tracking_uri,
+            artifact_root=artifact_root,
+            model_name=env.get("MODEL_NAME") or identity.MODEL_NAME,
+            experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
+            domain=_domain(env),
+            min_auc=_min_auc(env.get("MIN_AUC", "")),
+            data=_data(env.get("DATA", ""), env.get("ROWS", "")),
+            git_sha=env.get("GIT_SHA") or _git("rev-parse", "HEAD"),
+            git_ref=env.get("GIT_REF") or _git("symbolic-ref", "-q", "HEAD"),
+            serving_url=env.get("SERVING_URL", ""),
+        )
+
+
+def _domain(env: dict[str, str]) -> str:
+    domain = env.get("FLYTE_INTERNAL_EXECUTION_DOMAIN") or env.get("DOMAIN") or "development"
+    if domain not in DOMAINS:
+        raise SettingsError(f"DOMAIN={domain!r}: must be one of {', '.join(DOMAINS)}")
+    return domain
+
+
+def _min_auc(text: str) -> float:
+    if not text.strip():
+        return identity.DEFAULT_MIN_AUC
+    try:
+        return check_min_auc(float(text))
+    except ValueError as err:
+        raise SettingsError(f"MIN_AUC={text!r}: {err}") from None
+
+
+def _data(data: str, rows: str) -> str:
+    if rows.strip():
+        if data.strip():
+            raise SettingsError("set DATA or ROWS, not both")
+        if not rows.strip().isdigit() or int(rows) < 1:
+            raise SettingsError(f"ROWS={rows!r}: must be a positive whole number")
+        return f"{SYNTHETIC_PREFIX}{int(rows)}"
+    return data.strip() or BUILTIN
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""  # no git (e.g. inside the image): provenance comes from CI
+    return done.stdout.strip() if done.returncode == 0 else ""

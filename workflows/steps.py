@@ -1,0 +1,140 @@
+"""The pipeline's steps as plain functions: domain + gateways, no Flyte.
+
+tasks.py wraps each in a Flyte task; tests call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from workflows.domain import data, schema
+from workflows.domain.gate import check_gate
+from workflows.domain.promotion import check_promotion
+from workflows.domain.training import TrainParams
+from workflows.progress import note
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workflows.domain.evaluation import Evaluation
+    from workflows.settings import Settings
+
+SMOKE_ROWS = 20
+FINGERPRINT_TAG = "model_fingerprint"
+
+
+@dataclass
+class TrainResult:
+    run_id: str
+    model_uri: str
+    roc_auc: float
+    fingerprint: str
+    expected: list[int]  # the model's predictions on the first SMOKE_ROWS test rows
+
+
+@dataclass
+class ModelVersion:
+    name: str
+    version: str
+    run_id: str
+    reused: bool
+
+
+@dataclass
+class Deployment:
+    name: str
+    version: str
+    alias: str
+    uri: str
+    previous: str  # "" when the alias pointed nowhere before
+    checked_by: str
+
+
+def prepare(source: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = schema.validate(data.load(source, seed))
+    train, test = data.split(frame, test_size, seed)
+    note(f"{len(frame)} rows valid -> {len(train)} train / {len(test)} test")
+    return train, test
+
+
+def train(
+    settings: Settings, train: pd.DataFrame, test: pd.DataFrame, params: TrainParams
+) -> tuple[TrainResult, Evaluation, dict[str, str]]:
+    """Fit, evaluate and log one MLflow run. Registers nothing."""
+    import joblib
+
+    from workflows.domain import evaluation, plots, training
+    from workflows.gateways.registry import Registry
+
+    model = training.train(train, params)
+    scored = evaluation.evaluate(model, test)
+    note(f"ROC AUC {scored.roc_auc:.4f} on {scored.rows} held-out rows")
+    images = plots.plots(scored)
+    fingerprint = joblib.hash(model)
+    logged = Registry(settings).log_training_run(
+        model,
+        sample=test.head(SMOKE_ROWS),
+        params={**vars(params), "data": settings.data, "train_rows": len(train)},
+        evaluation=scored,
+        images=images,
+        tags={"domain": settings.domain, "git_sha": settings.git_sha, FINGERPRINT_TAG: fingerprint},
+    )
+    features, _ = training.features_and_target(test.head(SMOKE_ROWS))
+    expected = [int(p) for p in model.predict(features)]
+    result = TrainResult(logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected)
+    return result, scored, images
+
+
+def gate(result: TrainResult, min_auc: float) -> TrainResult:
+    check_gate(result.roc_auc, min_auc)
+    note(f"ROC AUC {result.roc_auc:.4f} >= min_auc {min_auc:.4f}")
+    return result
+
+
+def register(settings: Settings, result: TrainResult, execution_id: str) -> ModelVersion:
+    """Create a model version, or reuse the one that holds the very same model."""
+    from workflows.gateways.registry import LoggedRun, Registry
+
+    registry = Registry(settings)
+    existing = registry.find_version(FINGERPRINT_TAG, result.fingerprint)
+    if existing is not None:
+        note(f"{settings.model_name} v{existing} already holds this model: reusing it")
+        return ModelVersion(settings.model_name, existing, result.run_id, reused=True)
+    tags = {
+        FINGERPRINT_TAG: result.fingerprint,
+        "git_sha": settings.git_sha or "unknown",
+        "git_ref": settings.git_ref or "unknown",
+        "domain": settings.domain,
+        "flyte_execution": execution_id,
+        "roc_auc": f"{result.roc_auc:.6f}",
+    }
+    version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
+    note(f"registered {settings.model_name} v{version}")
+    return ModelVersion(settings.model_name, version, result.run_id, reused=False)
+
+
+def deploy(
+    settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[int]
+) -> Deployment:
+    """Move `@<domain>` to the version and prove it answers; on failure put it back."""
+    from workflows.gateways.deployer import HttpDeployer, InProcessDeployer
+    from workflows.gateways.registry import Registry
+
+    check_promotion(settings.domain, settings.git_ref)
+    registry = Registry(settings)
+    alias = settings.domain
+    before = registry.move_alias(alias, model.version)
+    uri = f"models:/{model.name}@{alias}"
+    deployer = HttpDeployer(settings.serving_url) if settings.serving_url else (
+        InProcessDeployer(registry)
+    )  # fmt: skip
+    try:
+        checked_by = deployer.check(uri, sample.head(len(expected)), expected)
+    except Exception:
+        registry.restore(before)
+        note(f"smoke check failed: @{alias} put back on v{before.current or '(none)'}")
+        raise
+    note(f"@{alias} -> v{model.version} (previous: v{before.current or '(none)'}); {checked_by}")
+    previous = before.current if before.current != model.version else before.previous
+    return Deployment(model.name, model.version, alias, uri, previous or "", checked_by)
