@@ -36,7 +36,7 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     tracking_uri: str
-    artifact_root: str | None  # only for the embedded store; a server decides its own
+    artifact_root: str | None  # only for a SQLite store; a server decides its own
     model_name: str = identity.MODEL_NAME
     experiment: str = identity.PROJECT_SLUG
     domain: str = "development"
@@ -46,21 +46,15 @@ class Settings:
     git_ref: str = ""
     serving_url: str = ""
 
-    @property
-    def is_embedded_store(self) -> bool:
-        return self.artifact_root is not None
-
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         tracking_uri = env.get("MLFLOW_TRACKING_URI", "").strip()
-        artifact_root = None
         if not tracking_uri:
             tracking_uri = f"sqlite:///{LOCAL_STORE / 'mlflow.db'}"
-            artifact_root = (LOCAL_STORE / "artifacts").as_uri()
         return cls(
             tracking_uri=tracking_uri,
-            artifact_root=artifact_root,
+            artifact_root=_artifact_root(tracking_uri),
             model_name=env.get("MODEL_NAME") or identity.MODEL_NAME,
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
             domain=_domain(env),
@@ -70,6 +64,15 @@ class Settings:
             git_ref=env.get("GIT_REF") or _git("symbolic-ref", "-q", "HEAD"),
             serving_url=env.get("SERVING_URL", ""),
         )
+
+
+def _artifact_root(tracking_uri: str) -> str | None:
+    """A SQLite store keeps its artifacts in a folder beside the database, not in
+    ./mlruns of whatever directory the run started from. A server decides its own."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    database = Path(tracking_uri.removeprefix("sqlite:///"))
+    return (database.parent / "artifacts").resolve().as_uri()
 
 
 def _domain(env: dict[str, str]) -> str:
