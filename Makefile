@@ -36,8 +36,9 @@ lint: ## Ruff lint and format check
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
 
-test: ## All tests: unit, integration, static, template
-	$(PY) -m pytest
+test: ## All tests: unit, pipeline, integration, static, template
+	@# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
+	$(PY) -m pytest || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
 test-unit: ## Unit tests only (fast)
 	$(PY) -m pytest tests/unit

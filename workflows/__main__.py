@@ -22,11 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timings", help="write per-step wall times as JSON to this file")
     args = parser.parse_args(argv)
 
+    from workflows.domain.promotion import PromotionError, check_promotion
     from workflows.settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()
-    except SettingsError as err:
+        # Refuse before training, not after: deploy checks again (it is the real guard).
+        check_promotion(settings.domain, settings.git_ref)
+    except (SettingsError, PromotionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(
@@ -56,7 +59,7 @@ def _run(settings) -> int:
             git_ref=settings.git_ref,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
-        print(f"\nerror: {_root_cause(err)}", file=sys.stderr)
+        print(f"\nerror: {root_cause(err)}", file=sys.stderr)
         return 1
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
@@ -73,7 +76,7 @@ def _run(settings) -> int:
     return 0
 
 
-def _root_cause(err: BaseException) -> str:
+def root_cause(err: BaseException) -> str:
     from workflows.domain.data import DataLoadError
     from workflows.domain.gate import QualityGateError
     from workflows.domain.promotion import PromotionError
@@ -90,7 +93,9 @@ def _root_cause(err: BaseException) -> str:
         if isinstance(seen, known):
             return str(seen)
         wrapped = getattr(seen, "value", None)  # flytekit's FlyteScopedUserException
-        seen = wrapped if isinstance(wrapped, BaseException) else (seen.__cause__ or seen.__context__)
+        seen = (
+            wrapped if isinstance(wrapped, BaseException) else (seen.__cause__ or seen.__context__)
+        )
     return f"{type(err).__name__}: {err}"
 
 

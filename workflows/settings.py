@@ -1,16 +1,14 @@
 """One typed settings object, read from the environment.
 
-| variable                         | meaning                                   | default                      |
-|----------------------------------|-------------------------------------------|------------------------------|
-| MLFLOW_TRACKING_URI              | tracking + registry server                | SQLite in .mlflow/ (local)   |
-| MODEL_NAME                       | registered model name                     | identity.MODEL_NAME          |
-| DOMAIN                           | development / staging / production        | development                  |
-| FLYTE_INTERNAL_EXECUTION_DOMAIN  | set by Flyte in a cluster; wins over DOMAIN |                            |
-| MIN_AUC                          | quality gate                              | identity.DEFAULT_MIN_AUC     |
-| DATA                             | CSV/Parquet path or URI                   | embedded breast-cancer set   |
-| ROWS                             | use a synthetic set of this many rows     |                              |
-| GIT_SHA, GIT_REF                 | provenance (CI sets them)                 | read from git when local     |
-| SERVING_URL                      | smoke-test this endpoint after deploy     | in-process check             |
+MLFLOW_TRACKING_URI   tracking + registry server; default: SQLite in .mlflow/
+MODEL_NAME            registered model name; default: identity.MODEL_NAME
+DOMAIN                development | staging | production; default: development
+                      (in a cluster Flyte's FLYTE_INTERNAL_EXECUTION_DOMAIN wins)
+MIN_AUC               quality gate; default: identity.DEFAULT_MIN_AUC
+DATA                  CSV/Parquet path or URI; default: the embedded breast-cancer set
+ROWS                  use a synthetic set of this many rows instead
+GIT_SHA, GIT_REF      provenance; CI sets them, locally they are read from git
+SERVING_URL           smoke-test this endpoint after deploy; default: in-process
 """
 
 from __future__ import annotations

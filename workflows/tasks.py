@@ -17,7 +17,10 @@ from workflows.domain.training import TrainParams
 from workflows.progress import step
 from workflows.settings import Settings
 
-Split = typing.NamedTuple("Split", [("train", pd.DataFrame), ("test", pd.DataFrame)])
+
+class Split(typing.NamedTuple):
+    train: pd.DataFrame
+    test: pd.DataFrame
 
 
 def _settings(git_sha: str = "", git_ref: str = "") -> Settings:

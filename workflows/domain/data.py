@@ -77,9 +77,7 @@ def _read_file(source: str) -> pd.DataFrame:
         raise DataLoadError(f"{source!r}: cannot be read ({type(err).__name__}: {err})") from None
 
 
-def split(
-    frame: pd.DataFrame, test_size: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified train/test split: both parts keep the class ratio, no row lost."""
     from sklearn.model_selection import train_test_split
 

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 TARGET = "target"
 MIN_ROWS = 50
+# Fewer than this in a class and a stratified split can leave a part without it,
+# and ROC AUC is undefined on a test set with one class.
+MIN_CLASS_ROWS = 10
 _STATS = ("mean", "error", "worst")
 _MEASURES = (
     "radius",
@@ -34,7 +37,7 @@ FEATURES: tuple[str, ...] = tuple(
 )
 COLUMNS: tuple[str, ...] = (*FEATURES, TARGET)
 _TOO_FEW_ROWS = f"fewer than {MIN_ROWS} rows"
-_ONE_CLASS = "both classes 0 and 1 must be present"
+_ONE_CLASS = f"each class, 0 and 1, needs at least {MIN_CLASS_ROWS} rows"
 # Frame-wide checks have no column in pandera's report: name the one they are about.
 _FRAME_CHECK_COLUMN = {_TOO_FEW_ROWS: "(all columns)", _ONE_CLASS: TARGET}
 
@@ -69,7 +72,7 @@ def _schema():
         checks=[
             pa.Check(lambda df: len(df) >= MIN_ROWS, error=_TOO_FEW_ROWS),
             pa.Check(
-                lambda df: {0, 1} <= set(df[TARGET].unique()),
+                lambda df: all((df[TARGET] == c).sum() >= MIN_CLASS_ROWS for c in (0, 1)),
                 error=_ONE_CLASS,
             ),
         ],

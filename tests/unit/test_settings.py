@@ -1,0 +1,64 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workflows import identity
+from workflows.domain.data import BUILTIN
+from workflows.settings import LOCAL_STORE, Settings, SettingsError
+
+PROVENANCE = {"GIT_SHA": "a" * 40, "GIT_REF": "refs/heads/main"}
+
+
+def from_env(**env):
+    return Settings.from_env({**PROVENANCE, **env})
+
+
+def test_defaults_are_the_embedded_store_and_the_project_identity():
+    settings = from_env()
+    assert settings.tracking_uri == f"sqlite:///{LOCAL_STORE / 'mlflow.db'}"
+    assert settings.artifact_root == (LOCAL_STORE / "artifacts").as_uri()
+    assert settings.model_name == identity.MODEL_NAME
+    assert settings.domain == "development"
+    assert settings.min_auc == identity.DEFAULT_MIN_AUC
+    assert settings.data == BUILTIN
+
+
+def test_a_tracking_server_decides_its_own_artifact_store():
+    settings = from_env(MLFLOW_TRACKING_URI="http://127.0.0.1:5000")
+    assert settings.tracking_uri == "http://127.0.0.1:5000"
+    assert settings.artifact_root is None
+
+
+def test_a_sqlite_store_keeps_artifacts_beside_its_database(tmp_path):
+    settings = from_env(MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path}/db/mlflow.db")
+    assert settings.artifact_root == (tmp_path / "db" / "artifacts").as_uri()
+
+
+def test_flyte_execution_domain_wins_over_domain():
+    settings = from_env(DOMAIN="development", FLYTE_INTERNAL_EXECUTION_DOMAIN="staging")
+    assert settings.domain == "staging"
+
+
+@given(st.floats(0.0, 1.0, exclude_min=True))
+def test_min_auc_in_range_is_read(min_auc):
+    assert from_env(MIN_AUC=repr(min_auc)).min_auc == min_auc
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"DOMAIN": "prod"}, "DOMAIN"),
+        ({"MIN_AUC": "1.5"}, "MIN_AUC"),
+        ({"MIN_AUC": "high"}, "MIN_AUC"),
+        ({"ROWS": "-3"}, "ROWS"),
+        ({"ROWS": "1e6"}, "ROWS"),
+        ({"ROWS": "100", "DATA": "x.csv"}, "DATA or ROWS"),
+    ],
+)
+def test_bad_values_name_their_variable(env, names):
+    with pytest.raises(SettingsError, match=names):
+        from_env(**env)
+
+
+def test_rows_select_synthetic_data():
+    assert from_env(ROWS="1000").data == "synthetic:1000"
