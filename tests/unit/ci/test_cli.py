@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from workflows import identity
+
 ROOT = Path(__file__).resolve().parents[3]
 SHA = "0123456789abcdef0123456789abcdef01234567"
-PROJECT = "mlops-reference"
+PROJECT = identity.FLYTE_PROJECT
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
     "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
@@ -62,7 +64,7 @@ def test_plan_prints_the_table_row_as_json():
     result = json.loads(done.stdout)
     assert result["domain"] == "development" and result["allowed"] is True
     assert result["project"] == PROJECT
-    assert result["image"].endswith(f"/{PROJECT}:{SHA}")
+    assert result["image"] == f"{identity.IMAGE_REPOSITORY}:{SHA}"
     assert result["version"].endswith("-0123456")
 
 
@@ -155,7 +157,7 @@ TARGET = ("--ref", "refs/heads/main", "--sha", SHA)
 def test_package_dry_run_prints_the_exact_pyflyte_command():
     done = ci("package", "--dry-run", *TARGET, "--output", "out/p.tgz")
     assert done.returncode == 0, done.stderr
-    image = f"k3d-registry.localhost:5000/{PROJECT}:{SHA}"
+    image = f"{identity.IMAGE_REPOSITORY}:{SHA}"
     assert done.stdout.strip() == (
         f"pyflyte --pkgs workflows package --image {image} --output out/p.tgz --force"
     )
