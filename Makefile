@@ -23,9 +23,13 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 ##@ Pipeline
-.PHONY: run bench
+.PHONY: run mlflow-ui bench
 run: ## Run the pipeline end to end locally (MIN_AUC=, DATA=, DOMAIN=, ROWS=)
 	$(PY) -m workflows run
+
+mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
+	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
+		--host 127.0.0.1 --port $(or $(PORT),5000)
 
 bench: ## Time the pipeline against the seed-style baseline (RUNS=3)
 	$(PY) -m bench --runs $(or $(RUNS),3)

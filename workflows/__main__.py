@@ -77,26 +77,11 @@ def _run(settings) -> int:
 
 
 def root_cause(err: BaseException) -> str:
-    from workflows.domain.data import DataLoadError
-    from workflows.domain.gate import QualityGateError
-    from workflows.domain.promotion import PromotionError
-    from workflows.domain.schema import DataValidationError
-    from workflows.gateways.deployer import SmokeCheckError
-    from workflows.gateways.registry import UntrustedModelError
+    """The pipeline's own message behind flytekit's wrapping, else the error itself."""
+    from workflows.domain.errors import find_pipeline_error
 
-    known = (
-        DataLoadError, DataValidationError, QualityGateError, PromotionError, SmokeCheckError,
-        UntrustedModelError,
-    )  # fmt: skip
-    seen = err
-    while seen is not None:
-        if isinstance(seen, known):
-            return str(seen)
-        wrapped = getattr(seen, "value", None)  # flytekit's FlyteScopedUserException
-        seen = (
-            wrapped if isinstance(wrapped, BaseException) else (seen.__cause__ or seen.__context__)
-        )
-    return f"{type(err).__name__}: {err}"
+    found = find_pipeline_error(err)
+    return str(found) if found else f"{type(err).__name__}: {err}"
 
 
 def _write_timings(path: str) -> None:

@@ -135,6 +135,8 @@ def deploy(
         registry.restore(before)
         note(f"smoke check failed: @{alias} put back on v{before.current or '(none)'}")
         raise
-    note(f"@{alias} -> v{model.version} (previous: v{before.current or '(none)'}); {checked_by}")
-    previous = before.current if before.current != model.version else before.previous
+    moved = before.current != model.version
+    previous = before.current if moved else before.previous
+    what = "moved to" if moved else "already on"
+    note(f"@{alias} {what} v{model.version} (previous: v{previous or '-'}); {checked_by}")
     return Deployment(model.name, model.version, alias, uri, previous or "", checked_by)

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from workflows.__main__ import root_cause
 from workflows.domain.data import synthetic
+from workflows.domain.errors import find_pipeline_error
 from workflows.domain.gate import QualityGateError
 from workflows.domain.schema import FEATURES, DataValidationError
 from workflows.gateways.registry import Registry
@@ -39,15 +39,10 @@ def run(**inputs):
 
 
 def raise_cause(err):
-    seen = err
-    while seen is not None:
-        if isinstance(seen, (QualityGateError, DataValidationError)):
-            raise seen from None
-        wrapped = getattr(seen, "value", None)
-        seen = (
-            wrapped if isinstance(wrapped, BaseException) else (seen.__cause__ or seen.__context__)
-        )
-    raise AssertionError(f"unexpected failure: {root_cause(err)}") from err
+    found = find_pipeline_error(err)
+    if found is None:
+        raise AssertionError(f"unexpected failure: {err}") from err
+    raise found from None
 
 
 def registry_state(registry: Registry) -> dict:

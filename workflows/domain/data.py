@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows.domain.errors import PipelineError
 from workflows.domain.schema import FEATURES, TARGET
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ BUILTIN = "builtin:breast_cancer"
 SYNTHETIC_PREFIX = "synthetic:"
 
 
-class DataLoadError(ValueError):
+class DataLoadError(PipelineError, ValueError):
     """The data source cannot be read; the message names the source."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from workflows.domain.errors import PipelineError
 
-class QualityGateError(RuntimeError):
+
+class QualityGateError(PipelineError):
     """The model's AUC is below the bar; nothing is registered."""
 
     def __init__(self, auc: float, min_auc: float):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ci.refs import is_release_tag
+from workflows.domain.errors import PipelineError
 
 
-class PromotionError(RuntimeError):
+class PromotionError(PipelineError):
     """This run may not move the alias of that domain."""
 
 

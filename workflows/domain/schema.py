@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workflows.domain.errors import PipelineError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -42,7 +44,7 @@ _ONE_CLASS = f"each class, 0 and 1, needs at least {MIN_CLASS_ROWS} rows"
 _FRAME_CHECK_COLUMN = {_TOO_FEW_ROWS: "(all columns)", _ONE_CLASS: TARGET}
 
 
-class DataValidationError(ValueError):
+class DataValidationError(PipelineError, ValueError):
     """The data breaks the contract. `problems` lists (column, problem) pairs."""
 
     def __init__(self, problems: list[tuple[str, str]]):

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
+from workflows.domain.errors import PipelineError
 from workflows.domain.training import features_and_target
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from workflows.gateways.registry import Registry
 
 
-class SmokeCheckError(RuntimeError):
+class SmokeCheckError(PipelineError):
     """The deployed model did not give the expected predictions."""
 
 

@@ -7,6 +7,7 @@ Models are registered under aliases (`@development`, `@staging`,
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows.domain.errors import PipelineError
 from workflows.domain.training import TRUSTED_TYPES, features_and_target
 
 if TYPE_CHECKING:
@@ -23,18 +25,23 @@ if TYPE_CHECKING:
     from workflows.domain.evaluation import Evaluation
     from workflows.settings import Settings
 
+# Set before mlflow is first imported, which reads them once.
+# The model's requirements are explicit; copying the dev lock file in beside them
+# would only mislead whoever serves it.
+os.environ.setdefault("MLFLOW_LOG_UV_FILES", "false")
+# MLflow's INFO lines (table creation, uv detection) bury the pipeline's progress.
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+# Its warning about pip's version concerns conda.yaml, which nothing here uses.
+logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
+
 MODEL_ARTIFACT = "model"
 # Written out rather than inferred: inference spawns a subprocess that costs
 # ~10 s a run, and these are exactly what loading the model needs.
 _REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
 
 
-class UntrustedModelError(RuntimeError):
+class UntrustedModelError(PipelineError):
     """A model file holds types outside the code's allow-list; it is not loaded."""
-
-
-class RegistryError(RuntimeError):
-    """The tracking server failed or cannot be reached; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,6 @@ class Registry:
 
     @functools.cached_property
     def client(self) -> MlflowClient:
-        # The model's requirements are explicit; copying the dev lock file in beside
-        # them would only mislead whoever serves it.
-        os.environ.setdefault("MLFLOW_LOG_UV_FILES", "false")
         import mlflow
 
         mlflow.set_tracking_uri(self.settings.tracking_uri)
