@@ -6,7 +6,7 @@ through `python -m ci`) reads these names from here instead of repeating them.
 
 PROJECT_NAME = "MLOps Reference"
 PROJECT_SLUG = "mlops-reference"
-MODEL_NAME = "breast-cancer-classifier"
+MODEL_NAME = "mlops-reference-classifier"
 FLYTE_PROJECT = "mlops-reference"
 DEFAULT_MIN_AUC = 0.95
 CONTAINER_REGISTRY = "k3d-registry.localhost:5000"

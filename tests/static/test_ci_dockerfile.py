@@ -78,14 +78,15 @@ def test_hadolint_passes():
 @pytest.mark.parametrize(
     "fault",
     [
-        ("FROM python:3.11.14-slim-bookworm", "FROM python:latest"),
+        (re.compile(r"^FROM python:\S+", re.M), "FROM python:latest"),
         ("USER 10001:10001", "USER root"),
     ],
     ids=["unpinned-base", "root-user"],
 )
-def test_checks_fail_on_a_broken_dockerfile(tmp_path: Path, fault: tuple[str, str]):
+def test_checks_fail_on_a_broken_dockerfile(tmp_path: Path, fault: tuple):
     text = DOCKERFILE.read_text()
-    assert fault[0] in text
+    pattern = fault[0] if isinstance(fault[0], re.Pattern) else re.compile(re.escape(fault[0]))
+    assert pattern.search(text)
     broken = tmp_path / "Dockerfile"
-    broken.write_text(text.replace(fault[0], fault[1]))
+    broken.write_text(pattern.sub(fault[1], text, count=1))
     assert run(tool("hadolint"), broken).returncode != 0

@@ -1,0 +1,51 @@
+"""Fixtures for template tests: a throwaway git copy of this template."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "template-test",
+    "GIT_AUTHOR_EMAIL": "template-test@example.com",
+    "GIT_COMMITTER_NAME": "template-test",
+    "GIT_COMMITTER_EMAIL": "template-test@example.com",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    import os
+
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **GIT_ENV},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+def working_tree_files(root: Path = ROOT) -> list[str]:
+    """What git would commit here: tracked and untracked-but-not-ignored files."""
+    listed = git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    return sorted(p for p in listed.split("\0") if p and (root / p).is_file())
+
+
+def snapshot_repo(destination: Path, tag: str = "v1.0.0") -> Path:
+    """Copy the working tree into a fresh git repository, committed and tagged."""
+    for relative in working_tree_files():
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / relative, target)
+    git(destination, "init", "-q", "-b", "main")
+    git(destination, "add", "-A")
+    git(destination, "commit", "-q", "-m", "template snapshot")
+    git(destination, "tag", tag)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Path:
+    return snapshot_repo(tmp_path_factory.mktemp("template"))
