@@ -35,7 +35,7 @@ bench: ## Time the pipeline against the seed-style baseline (RUNS=3)
 	$(PY) -m bench --runs $(or $(RUNS),3)
 
 ##@ Quality
-.PHONY: lint test test-unit test-template
+.PHONY: lint test test-unit test-pipeline test-template
 lint: ## Ruff lint and format check
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
@@ -46,6 +46,9 @@ test: ## All tests: unit, pipeline, integration, static, template
 
 test-unit: ## Unit tests only (fast)
 	$(PY) -m pytest tests/unit
+
+test-pipeline: ## The Flyte workflow end to end on a temporary SQLite store
+	$(PY) -m pytest tests/pipeline
 
 test-template: ## Template tests: copier renders, generated projects pass their tests
 	$(PY) -m pytest tests/template
