@@ -1,0 +1,51 @@
+"""The serving manifests the deploy step applies validate strictly, like infra/ (k8s 1.32)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from ci.refs import DOMAINS
+from tests.static.cluster.support import ROOT, load_documents, validation_errors
+from workflows import identity
+from workflows.domain.serving import serving_manifests
+
+
+def _manifests(domain: str) -> list[dict]:
+    return serving_manifests(
+        model_name=identity.MODEL_NAME,
+        version="12",
+        domain=domain,
+        namespace=f"{identity.FLYTE_PROJECT}-{domain}",
+        image=f"{identity.IMAGE_REPOSITORY}:0123456789ab",
+        tracking_uri="http://mlflow.mlops.svc.cluster.local:5000",
+    )
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_serving_manifests_validate_strictly(domain):
+    for resource in _manifests(domain):
+        assert validation_errors(resource) == [], resource["kind"]
+
+
+def test_the_check_catches_a_misspelled_field():
+    deployment, _ = _manifests("development")
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    assert validation_errors(deployment)
+
+
+def test_the_role_lets_the_deploy_step_apply_them():
+    """infra/flyte gives each domain namespace a Role: it must cover what is applied."""
+    (chart,) = load_documents(ROOT / "infra" / "flyte" / "flyte-binary.yaml")
+    templates = yaml.safe_load(chart["spec"]["valuesContent"])["clusterResourceTemplates"]
+    resources = [yaml.safe_load(text) for text in templates["inline"].values()]
+    (role,) = [r for r in resources if r["kind"] == "Role"]
+    allowed = {
+        (group, resource): set(rule["verbs"])
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    }
+    # kubectl apply: get, create or patch; rollout status: get + watch.
+    assert {"get", "create", "patch", "watch"} <= allowed[("apps", "deployments")]
+    assert {"get", "create", "patch"} <= allowed[("", "services")]
