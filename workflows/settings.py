@@ -9,6 +9,13 @@ DATA                  CSV/Parquet path or URI; default: the embedded breast-canc
 ROWS                  use a synthetic set of this many rows instead
 GIT_SHA, GIT_REF      provenance; CI sets them, locally they are read from git
 SERVING_URL           smoke-test this endpoint after deploy; default: in-process
+DEPLOY_TARGET         local | kubernetes; default: local. kubernetes (in the cluster):
+                      deploy also rolls out Deployment + Service `model-<domain>` and
+                      smoke-tests it through the Service (needs kubectl in the image)
+SERVING_NAMESPACE     namespace of `model-<domain>`; default: <flyte project>-<domain>,
+                      the namespace Flyte runs the domain's tasks in
+SERVING_IMAGE         image of the serving pods; default: FLYTE_INTERNAL_IMAGE, the
+                      pipeline image the task itself runs in
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from workflows.domain.gate import check_min_auc
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_STORE = PROJECT_ROOT / ".mlflow"
+DEPLOY_TARGETS = ("local", "kubernetes")
 
 
 class SettingsError(ValueError):
@@ -43,6 +51,9 @@ class Settings:
     git_sha: str = ""
     git_ref: str = ""
     serving_url: str = ""
+    deploy_target: str = "local"
+    serving_namespace: str = ""
+    serving_image: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -50,17 +61,31 @@ class Settings:
         tracking_uri = env.get("MLFLOW_TRACKING_URI", "").strip()
         if not tracking_uri:
             tracking_uri = f"sqlite:///{LOCAL_STORE / 'mlflow.db'}"
+        domain = _domain(env)
+        target = env.get("DEPLOY_TARGET", "").strip() or "local"
+        if target not in DEPLOY_TARGETS:
+            raise SettingsError(
+                f"DEPLOY_TARGET={target!r}: must be one of {', '.join(DEPLOY_TARGETS)}"
+            )
+        image = env.get("SERVING_IMAGE") or env.get("FLYTE_INTERNAL_IMAGE") or ""
+        if target == "kubernetes" and not image:
+            raise SettingsError(
+                "DEPLOY_TARGET=kubernetes needs SERVING_IMAGE (or FLYTE_INTERNAL_IMAGE)"
+            )
         return cls(
             tracking_uri=tracking_uri,
             artifact_root=_artifact_root(tracking_uri),
             model_name=env.get("MODEL_NAME") or identity.MODEL_NAME,
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
-            domain=_domain(env),
+            domain=domain,
             min_auc=_min_auc(env.get("MIN_AUC", "")),
             data=_data(env.get("DATA", ""), env.get("ROWS", "")),
             git_sha=env.get("GIT_SHA") or _git("rev-parse", "HEAD"),
             git_ref=env.get("GIT_REF") or _git("symbolic-ref", "-q", "HEAD"),
             serving_url=env.get("SERVING_URL", ""),
+            deploy_target=target,
+            serving_namespace=env.get("SERVING_NAMESPACE") or f"{identity.FLYTE_PROJECT}-{domain}",
+            serving_image=image,
         )
 
 

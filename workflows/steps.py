@@ -118,7 +118,6 @@ def deploy(
     settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[int]
 ) -> Deployment:
     """Move `@<domain>` to the version and prove it answers; on failure put it back."""
-    from workflows.gateways.deployer import HttpDeployer, InProcessDeployer
     from workflows.gateways.registry import Registry
 
     check_promotion(settings.domain, settings.git_ref)
@@ -126,9 +125,7 @@ def deploy(
     alias = settings.domain
     before = registry.move_alias(alias, model.version)
     uri = f"models:/{model.name}@{alias}"
-    deployer = HttpDeployer(settings.serving_url) if settings.serving_url else (
-        InProcessDeployer(registry)
-    )  # fmt: skip
+    deployer = _deployer(settings, registry, model.version)
     try:
         checked_by = deployer.check(uri, sample.head(len(expected)), expected)
     except Exception:
@@ -140,3 +137,17 @@ def deploy(
     what = "moved to" if moved else "already on"
     note(f"@{alias} {what} v{model.version} (previous: v{previous or '-'}); {checked_by}")
     return Deployment(model.name, model.version, alias, uri, previous or "", checked_by)
+
+
+def _deployer(settings: Settings, registry, version: str):
+    """Who proves the model answers: the cluster's `model-<domain>` Service after a
+    rollout, an endpoint already serving (SERVING_URL), or this process."""
+    from workflows.gateways.deployer import HttpDeployer, InProcessDeployer
+
+    if settings.deploy_target == "kubernetes":
+        from workflows.gateways.kubernetes import KubernetesDeployer
+
+        return KubernetesDeployer(settings, registry, version)
+    if settings.serving_url:
+        return HttpDeployer(settings.serving_url)
+    return InProcessDeployer(registry)

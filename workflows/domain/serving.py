@@ -141,3 +141,35 @@ def serving_manifests(
         },
     }
     return [deployment, service]
+
+
+# Fields the API server owns: applying them back would fail or pin stale values.
+_SERVER_OWNED_ANNOTATIONS = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+)
+
+
+def reapplicable(live: dict) -> dict:
+    """A live Deployment as a manifest that puts exactly it back when applied.
+
+    This is what `kubectl rollout undo` does, without needing to list
+    ReplicaSets, which the deploy step's Role does not allow.
+    """
+    metadata = live["metadata"]
+    annotations = {
+        key: value
+        for key, value in metadata.get("annotations", {}).items()
+        if key not in _SERVER_OWNED_ANNOTATIONS
+    }
+    kept = {"name": metadata["name"], "namespace": metadata["namespace"]}
+    if metadata.get("labels"):
+        kept["labels"] = metadata["labels"]
+    if annotations:
+        kept["annotations"] = annotations
+    return {
+        "apiVersion": live["apiVersion"],
+        "kind": live["kind"],
+        "metadata": kept,
+        "spec": live["spec"],
+    }

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from workflows.domain.serving import (
     CONTAINER_USER,
     PORT,
+    reapplicable,
     service_url,
     serving_manifests,
     serving_name,
@@ -95,7 +96,7 @@ def test_pod_is_probed_bounded_and_not_root():
 
 @given(
     domain=st.text(max_size=70).filter(
-        lambda d: not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", d) or len(d) > 57
+        lambda d: not re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])?", f"model-{d}") or len(d) > 57
     )
 )
 def test_a_domain_that_makes_no_dns_name_is_refused(domain):
@@ -115,3 +116,28 @@ def test_a_domain_that_makes_no_dns_name_is_refused(domain):
 def test_bad_arguments_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
         _manifests(**{field: value})
+
+
+def test_a_live_deployment_becomes_a_manifest_that_puts_it_back():
+    (deployment, _) = _manifests()
+    live = {
+        **deployment,
+        "metadata": {
+            **deployment["metadata"],
+            "uid": "1234",
+            "resourceVersion": "99",
+            "generation": 4,
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "managedFields": [{"manager": "kubectl"}],
+            "annotations": {
+                "deployment.kubernetes.io/revision": "4",
+                "kubectl.kubernetes.io/last-applied-configuration": "{}",
+                "team": "risk",
+            },
+        },
+        "status": {"replicas": 1},
+    }
+    again = reapplicable(live)
+    assert again["spec"] == deployment["spec"]
+    assert again["metadata"] == {**deployment["metadata"], "annotations": {"team": "risk"}}
+    assert "status" not in again
