@@ -14,7 +14,9 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: ## Install uv if missing, then the locked environment
-	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv
+	@# A Python that is "externally managed" (PEP 668) refuses plain pip installs.
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv \
+		|| python3 -m pip install --quiet --break-system-packages uv
 	@# Bytecode compiled once here saves seconds on every run (some machines never cache it).
 	$(UV) sync --locked --compile-bytecode
 

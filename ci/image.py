@@ -27,13 +27,18 @@ from workflows import identity
 
 from .refs import validate_sha
 
-# GitHub's CD pushes to ghcr.io/<owner>/<repo> instead of the sandbox registry.
+# GitHub's CD pushes to ghcr.io/<owner>/<repo>: the whole repository is replaced.
 REPOSITORY_ENV = "CI_IMAGE_REPOSITORY"
+# The sandbox's Argo pushes to its own registry: only the registry is replaced.
+REGISTRY_ENV = "CI_IMAGE_REGISTRY"
 
 
 def image_repository() -> str:
+    repository = os.environ.get(REPOSITORY_ENV)
+    if not repository and os.environ.get(REGISTRY_ENV):
+        repository = f"{os.environ[REGISTRY_ENV]}/{identity.PROJECT_SLUG}"
     # Registries refuse upper case, and GitHub owner names may carry it.
-    return (os.environ.get(REPOSITORY_ENV) or identity.IMAGE_REPOSITORY).lower()
+    return (repository or identity.IMAGE_REPOSITORY).lower()
 
 
 def image_for(sha: str, repository: str | None = None) -> str:

@@ -57,12 +57,16 @@ def test_k3d_config_validates_strictly():
     assert schema_errors("k3d-simple", config) == []
 
 
-def test_k3d_registry_is_the_one_images_are_named_after():
-    from workflows import identity
-
+def test_cicd_pushes_pipeline_images_to_the_k3d_registry():
+    # Whatever registry the project names, the sandbox builds into its own.
     (config,) = load_documents(ROOT / "k3d" / "sandbox.yaml")
     create = config["registries"]["create"]
-    assert f"{create['name']}:{create['hostPort']}" == identity.CONTAINER_REGISTRY
+    registry = f"{create['name']}:{create['hostPort']}"
+    (template,) = load_documents(ROOT / "argo" / "cicd.yaml")
+    steps = {t["name"]: t for t in template["spec"]["templates"]}
+    for name in ("plan", "ci"):
+        env = {e["name"]: e.get("value") for e in steps[name]["container"]["env"]}
+        assert env.get("CI_IMAGE_REGISTRY") == registry, f"{name} does not push to {registry}"
 
 
 def test_every_deployment_has_readiness_probe_and_requests():

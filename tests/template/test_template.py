@@ -72,7 +72,9 @@ def _python_for(version: str) -> str | None:
 
 
 def _run(project: Path, *command: str, python: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")
+    }
     env.update(CI="true", UV_PYTHON_DOWNLOADS="never")
     if python:
         env["UV_PYTHON"] = python
@@ -115,7 +117,7 @@ def test_other_answers_give_a_working_project(template, tmp_path, answers_file):
     synced = _run(project, "uv", "sync", "--locked", python=python)
     assert synced.returncode == 0, synced.stderr[-3000:]
     tested = _run(project, "uv", "run", "--locked", "pytest", "-q", "-p", "no:cacheprovider",
-                  *PROJECT_TESTS)  # fmt: skip
+                  *PROJECT_TESTS, python=python)  # fmt: skip
     assert tested.returncode == 0, tested.stdout[-5000:]
     version = _run(project, ".venv/bin/python", "--version").stdout
     assert version.split()[-1].startswith(recorded["python_version"])

@@ -82,6 +82,14 @@ def test_image_repository_comes_from_the_environment_in_lower_case():
     assert json.loads(done.stdout)["image"] == f"ghcr.io/owner/repo:{SHA}"
 
 
+def test_the_sandbox_replaces_only_the_registry():
+    env = {**os.environ, "CI_IMAGE_REGISTRY": "k3d-registry.localhost:5000"}
+    env.pop("CI_IMAGE_REPOSITORY", None)
+    done = ci("plan", "--ref", "refs/heads/main", "--sha", SHA, env=env)
+    image = f"k3d-registry.localhost:5000/{identity.PROJECT_SLUG}:{SHA}"
+    assert json.loads(done.stdout)["image"] == image
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> dict[str, object]:
     """main: c1 - c2; side branch from c1: s1. Tags on c2 (on main) and s1 (not)."""
