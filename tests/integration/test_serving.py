@@ -1,0 +1,137 @@
+"""`make serve`'s code path, for real: the pipeline into a SQLite store, then MLflow's
+scoring server on the `@development` version, asked over HTTP on loopback.
+
+One server for the module (it takes ~25 s to start), always stopped, and checked
+to leave no process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from workflows import serve, steps
+from workflows.domain.schema import FEATURES
+from workflows.domain.training import TrainParams, features_and_target
+from workflows.gateways.registry import Registry
+from workflows.settings import Settings
+
+pytestmark = pytest.mark.slow
+DOMAIN = "development"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    store = tmp_path_factory.mktemp("serving-store")
+    settings = Settings.from_env(
+        {
+            "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db",
+            "DOMAIN": DOMAIN,
+            "GIT_SHA": "0" * 40,
+            "GIT_REF": "refs/heads/feature/serving-test",
+        }
+    )
+    train, test = steps.prepare(settings.data, test_size=0.25, seed=7)
+    result, _, _ = steps.train(settings, train, test, TrainParams(n_estimators=20, seed=7))
+    model = steps.register(settings, steps.gate(result, settings.min_auc), "serving-test")
+    steps.deploy(settings, model, test, result.expected)
+    return settings, test
+
+
+@pytest.fixture(scope="module")
+def server(trained, tmp_path_factory):
+    settings, _ = trained
+    verified = serve.verify(settings, DOMAIN)
+    log_path = tmp_path_factory.mktemp("serving-log") / "server.log"
+    with (
+        log_path.open("w") as log,
+        serve.running(settings, verified.uri, port=_free_port(), log=log) as running,
+    ):
+        yield running
+    # stop() ran: neither mlflow nor its uvicorn worker may be left in the group
+    # (a killed worker may take a moment to be reaped by init).
+    assert _group_gone(running.process.pid, within=10), "a server process outlived stop()"
+
+
+def _group_gone(group: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _post(url: str, payload: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{url}/invocations",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def _split(features) -> dict:
+    return {"dataframe_split": features.to_dict(orient="split")}
+
+
+def test_served_predictions_equal_the_in_process_model(trained, server):
+    settings, test = trained
+    features, _ = features_and_target(test.head(60))
+    model = Registry(settings).load_model(f"models:/{settings.model_name}@{DOMAIN}")
+    status, body = _post(server.url, _split(features))
+    assert status == 200
+    assert body["predictions"] == [int(p) for p in model.predict(features)]
+    assert len(set(body["predictions"])) == 2  # both classes: the comparison means something
+
+
+def test_wrong_columns_get_a_400_that_names_them(trained, server):
+    _, test = trained
+    features, _ = features_and_target(test.head(3))
+    renamed = features.rename(columns={FEATURES[0]: "radius"})
+    status, body = _post(server.url, _split(renamed))
+    assert status == 400
+    assert FEATURES[0] in body["message"] and "missing" in body["message"].lower()
+
+
+def test_wrong_types_get_a_400_that_says_so(trained, server):
+    _, test = trained
+    features, _ = features_and_target(test.head(2))
+    payload = _split(features)
+    payload["dataframe_split"]["data"][0][0] = "not a number"
+    status, body = _post(server.url, payload)
+    assert status == 400
+    assert FEATURES[0] in body["message"] and "not a number" in body["message"]
+
+
+def test_server_keeps_serving_after_bad_requests(trained, server):
+    _, test = trained
+    _post(server.url, {"dataframe_split": {"columns": ["x"], "data": [[1]]}})
+    _post(server.url, {"no": "format"})
+    features, _ = features_and_target(test.head(5))
+    status, body = _post(server.url, _split(features))
+    assert status == 200 and len(body["predictions"]) == 5
+
+
+def test_verify_refuses_an_alias_that_points_nowhere(trained):
+    settings, _ = trained
+    with pytest.raises(serve.ServeError, match="points nowhere"):
+        serve.verify(settings, "staging")

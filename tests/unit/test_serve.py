@@ -1,0 +1,51 @@
+"""workflows.serve without a model: the request it prints, the server's environment,
+and stopping a server's whole process group."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from workflows.domain.schema import FEATURES
+from workflows.serve import example_request, server_command, server_env, stop
+
+
+def test_example_request_is_a_valid_call_with_every_feature():
+    words = shlex.split(example_request("http://127.0.0.1:5001").replace("\\\n", " "))
+    assert words[:3] == ["curl", "-s", "http://127.0.0.1:5001/invocations"]
+    payload = json.loads(words[words.index("-d") + 1])["dataframe_split"]
+    assert payload["columns"] == list(FEATURES)
+    assert [len(row) for row in payload["data"]] == [len(FEATURES)]
+
+
+def test_server_runs_from_this_environment_and_only_it_may_unpickle():
+    env = server_env({"PATH": "/usr/bin"}, "sqlite:///x.db")
+    assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    assert env["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] == "true"
+    assert env["MLFLOW_TRACKING_URI"] == "sqlite:///x.db"
+    assert "MLFLOW_ALLOW_PICKLE_DESERIALIZATION" not in os.environ  # not in our own process
+    command = server_command("models:/m/3", "127.0.0.1", 5001)
+    assert command[1:] == ["models", "serve", "-m", "models:/m/3", "--env-manager", "local",
+                           "-h", "127.0.0.1", "-p", "5001", "-w", "1"]  # fmt: skip
+
+
+def test_stop_ends_the_server_and_the_workers_it_started():
+    # A parent that ignores SIGTERM, with a child of its own: like mlflow and uvicorn.
+    process = subprocess.Popen(
+        ["sh", "-c", "trap '' TERM; sleep 300 & sleep 300"], start_new_session=True
+    )
+    time.sleep(0.3)
+    stop(process, grace=0.5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError("a process of the group outlived stop()")

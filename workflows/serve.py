@@ -1,0 +1,201 @@
+"""`python -m workflows.serve --domain <domain>`: serve `@<domain>` over HTTP locally.
+
+What `make serve` runs. It checks the model behind the alias against our own
+skops allow-list first (Registry.load_model), then starts MLflow's scoring
+server (`mlflow models serve --env-manager local`) on the very version it
+checked, and prints the URL and an example request. Ctrl-C stops the server
+and every worker it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from workflows.domain.schema import FEATURES
+
+if TYPE_CHECKING:
+    from workflows.settings import Settings
+
+DEFAULT_PORT = 5001
+# The scoring server imports mlflow, pandas and sklearn and loads the model
+# before it answers: ~25 s on a busy 2-core machine.
+START_TIMEOUT = 180.0
+
+
+class ServeError(RuntimeError):
+    """The model could not be verified or the server did not come up."""
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen
+
+
+@dataclass(frozen=True)
+class Verified:
+    alias_uri: str  # models:/<name>@<domain>
+    version: str
+    uri: str  # models:/<name>/<version>: what the server loads
+
+
+def verify(settings: Settings, domain: str) -> Verified:
+    """Resolve `@<domain>` to a version and check that version against our allow-list.
+
+    The server is then started on the version itself, not on the alias: an alias
+    moved between this check and the server's own load cannot slip in a model
+    nobody checked.
+    """
+    from workflows.gateways.registry import Registry
+
+    registry = Registry(settings)
+    version = registry.alias_target(domain)
+    alias_uri = f"models:/{settings.model_name}@{domain}"
+    if version is None:
+        raise ServeError(f"{alias_uri} points nowhere: run the pipeline first (make run)")
+    uri = f"models:/{settings.model_name}/{version}"
+    registry.load_model(uri)  # raises UntrustedModelError on anything outside TRUSTED_TYPES
+    return Verified(alias_uri, version, uri)
+
+
+def server_command(model_uri: str, host: str, port: int, workers: int = 1) -> list[str]:
+    mlflow = Path(sys.executable).with_name("mlflow")
+    return [
+        str(mlflow), "models", "serve", "-m", model_uri, "--env-manager", "local",
+        "-h", host, "-p", str(port), "-w", str(workers),
+    ]  # fmt: skip
+
+
+def server_env(base: dict[str, str], tracking_uri: str) -> dict[str, str]:
+    env = dict(base)
+    # mlflow starts `uvicorn` from PATH: put this environment's bin directory first,
+    # so the server runs with the project's locked packages even outside `uv run`.
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
+    env["MLFLOW_TRACKING_URI"] = tracking_uri
+    # mlflow 3.17 refuses to deserialize any sklearn model, skops included, unless
+    # this is set: it cannot tell which skops types are safe. We can: verify() has
+    # just checked this version with skops against TRUSTED_TYPES, our allow-list
+    # from code. Set only for the server process, never for the pipeline itself.
+    env["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
+    return env
+
+
+def example_request(url: str) -> str:
+    """A curl command with one row of the real feature columns (values are placeholders)."""
+    payload = {"dataframe_split": {"columns": list(FEATURES), "data": [[0.0] * len(FEATURES)]}}
+    return (
+        f"curl -s {url}/invocations -H 'Content-Type: application/json' \\\n"
+        f"  -d '{json.dumps(payload)}'"
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServeError(f"the scoring server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise ServeError(f"the scoring server did not answer {url}/ping within {timeout:.0f} s")
+
+
+def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop the server and its uvicorn workers: they share the server's process group."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(grace)
+    # Workers can outlive their parent: the group is killed whatever happened above.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@contextlib.contextmanager
+def running(
+    settings: Settings,
+    model_uri: str,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    workers: int = 1,
+    log: IO | None = None,
+    timeout: float = START_TIMEOUT,
+) -> Iterator[Server]:
+    """Start the scoring server on `model_uri`, yield it once it answers, stop it."""
+    process = subprocess.Popen(
+        server_command(model_uri, host, port, workers),
+        env=server_env(dict(os.environ), settings.tracking_uri),
+        stdout=log,
+        stderr=subprocess.STDOUT if log is not None else None,
+        # Its own process group: Ctrl-C reaches only us, and stop() ends the whole group.
+        start_new_session=True,
+    )
+    url = f"http://{host}:{port}"
+    try:
+        wait_ready(url, process, timeout)
+        yield Server(url, process)
+    finally:
+        stop(process)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from workflows.settings import Settings, SettingsError
+
+    parser = argparse.ArgumentParser(prog="python -m workflows.serve", description=__doc__)
+    parser.add_argument("--domain", default=os.environ.get("DOMAIN") or "development")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env({**os.environ, "DOMAIN": args.domain})
+        verified = verify(settings, settings.domain)
+    except (SettingsError, ServeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # e.g. UntrustedModelError: never serve it
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"{verified.alias_uri} -> v{verified.version}: checked against the allow-list\n"
+        f"starting the scoring server on {verified.uri} ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        with running(settings, verified.uri, args.host, args.port, args.workers) as server:
+            print(f"\nserving {verified.uri} at {server.url} (Ctrl-C stops)\n")
+            print(example_request(server.url), flush=True)
+            code = server.process.wait()
+        print(f"error: the scoring server exited with code {code}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return 0
+    except ServeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
