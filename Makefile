@@ -25,16 +25,19 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 ##@ Pipeline
-.PHONY: run mlflow-ui bench
+.PHONY: run serve mlflow-ui bench
 run: ## Run the pipeline end to end locally (MIN_AUC=, DATA=, DOMAIN=, ROWS=)
 	$(PY) -m workflows run
+
+serve: ## Serve models:/<model>@DOMAIN over HTTP on 127.0.0.1 (PORT=, default 5001)
+	$(PY) -m workflows.serve --domain $(DOMAIN) --port $(or $(PORT),5001)
 
 mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
 	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
 		--host 127.0.0.1 --port $(or $(PORT),5000)
 
-bench: ## Time the pipeline against the seed-style baseline (RUNS=3)
-	$(PY) -m bench --runs $(or $(RUNS),3)
+bench: ## Time the pipeline vs the baseline, serving and scale (RUNS=3, ONLY=pipeline|serving|scale)
+	$(PY) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality
 .PHONY: lint test test-unit test-pipeline test-template

@@ -1,4 +1,10 @@
-"""`make bench`: measured numbers, printed and written to .bench/results.json."""
+"""`make bench`: measured numbers, printed and written to .bench/results.json.
+
+Parts: pipeline (ours against the seed-style baseline), serving (time from
+`make run` to the first prediction of `make serve`, and the server's
+throughput), scale (10k/100k/1M synthetic rows). `--only` runs one part and
+keeps the other parts' last results in the file.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,41 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import pipeline
-
 RESULTS = Path(__file__).resolve().parents[1] / ".bench" / "results.json"
+PARTS = ("pipeline", "serving", "scale")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement")
+    parser.add_argument("--only", choices=PARTS, action="append", help="run only this part")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    parts = args.only or list(PARTS)
 
-    results = {"pipeline": pipeline.compare(args.runs)}
-    print(pipeline.report(results["pipeline"]))
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for part in PARTS:
+        if part not in parts:
+            continue
+        if part == "pipeline":
+            from bench import pipeline as module
 
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {RESULTS}")
+            results[part] = module.compare(args.runs)
+        elif part == "serving":
+            from bench import serving as module
+
+            results[part] = module.measure(args.runs)
+        else:
+            from bench import scale as module
+
+            results[part] = module.measure()
+        print(module.report(results[part]) + "\n", flush=True)
+        # Written after each part: a later part failing keeps the earlier numbers.
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2))
+
+    print(f"written to {RESULTS}")
 
 
 if __name__ == "__main__":
