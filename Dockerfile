@@ -5,6 +5,9 @@ FROM python:3.11.14-slim-bookworm
 
 # uv from its own pinned image: no installer script, no network fetch of uv.
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/
+# kubectl for the deploy task's rollout of model-<domain> (DEPLOY_TARGET=kubernetes),
+# at the sandbox's Kubernetes minor: kubectl supports one minor of skew at most.
+COPY --from=registry.k8s.io/kubectl:v1.32.5 /bin/kubectl /usr/local/bin/kubectl
 
 # /opt/venv/bin/python3 is flytekit's default in-container interpreter; PYTHONPATH
 # lets pyflyte-execute import `workflows` from /app whatever the working dir.

@@ -12,7 +12,7 @@ import pytest
 from tests.static._ci_helpers import ROOT, run, tool
 
 DOCKERFILE = ROOT / "Dockerfile"
-VERSIONED_TAG = re.compile(r"^[\w.\-/]+:\d+\.\d+\.\d+[\w.-]*$")
+VERSIONED_TAG = re.compile(r"^[\w.\-/]+:v?\d+\.\d+\.\d+[\w.-]*$")
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
