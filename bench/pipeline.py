@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.stats import header, row, summary
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "bench" / "baseline.py"
 
@@ -69,14 +71,6 @@ def run_baseline(runs: int, workdir: Path, compiled: bool) -> dict:
     return {"total": [_timed(command, _env(store, **extra), store) for _ in range(runs)]}
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    return {
-        "min": min(values),
-        "median": statistics.median(values),
-        "max": max(values),
-    }
-
-
 def compare(runs: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         workdir = Path(folder)
@@ -99,13 +93,7 @@ def compare(runs: int) -> dict:
 
 
 def report(result: dict) -> str:
-    def row(name: str, values: dict[str, float]) -> str:
-        return f"  {name:<34} {values['min']:7.2f} {values['median']:7.2f} {values['max']:7.2f}"
-
-    lines = [
-        f"pipeline wall time, seconds ({result['runs']} runs)",
-        f"  {'':<34} {'min':>7} {'median':>7} {'max':>7}",
-    ]
+    lines = [f"pipeline wall time, seconds ({result['runs']} runs)", header()]
     for step, values in result["ours"]["steps"].items():
         if step != "total":
             lines.append(row(f"ours: {step}", values))

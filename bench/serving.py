@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from bench.stats import header, row, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = "development"
@@ -144,15 +145,11 @@ def measure(runs: int) -> dict:
     serving = [t["to_serving"] for t in times]
     return {
         "runs": runs,
-        "pipeline_seconds": _summary(pipeline),
-        "time_to_serving_seconds": _summary(serving),
-        "server_start_seconds": _summary([s - p for s, p in zip(serving, pipeline, strict=True)]),
+        "pipeline_seconds": summary(pipeline),
+        "time_to_serving_seconds": summary(serving),
+        "server_start_seconds": summary([s - p for s, p in zip(serving, pipeline, strict=True)]),
         "throughput": throughput,
     }
-
-
-def _summary(values: list[float]) -> dict[str, float]:
-    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
 def _load_test(url: str) -> dict:
@@ -225,12 +222,9 @@ def _hammer(
 
 
 def report(result: dict) -> str:
-    def row(name: str, values: dict[str, float]) -> str:
-        return f"  {name:<34} {values['min']:7.2f} {values['median']:7.2f} {values['max']:7.2f}"
-
     lines = [
         f"time to a serving model, seconds ({result['runs']} runs, fresh store each)",
-        f"  {'':<34} {'min':>7} {'median':>7} {'max':>7}",
+        header(),
         row("pipeline (make run)", result["pipeline_seconds"]),
         row("then server up, first prediction", result["server_start_seconds"]),
         row("run start -> first prediction", result["time_to_serving_seconds"]),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -17,13 +15,7 @@ BIN = Path(sys.executable).parent
 
 def tool(name: str) -> str:
     """Path of a CLI tool: skipped locally when absent, a failure in CI (CI=true)."""
-    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if found:
-        return found
-    message = f"{name} is not installed: run `uv sync --locked` (it is in the static group)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool(name, "run `uv sync --locked` (it is in the static group)")
 
 
 def run(

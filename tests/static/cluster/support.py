@@ -9,8 +9,6 @@ schemas of our own for the CRDs no package describes).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import types
@@ -18,10 +16,11 @@ import typing
 from functools import cache
 from pathlib import Path
 
-import pytest
 import yaml
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, RootModel, ValidationError
+
+from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -34,13 +33,7 @@ BIN = Path(sys.executable).parent
 
 def tool(name: str) -> str:
     """Path of a CLI tool: skipped locally when absent, a failure when CI=true."""
-    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if found:
-        return found
-    message = f"{name} is not installed (kubectl >= 1.31 builds the kustomizations)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool(name, "kubectl >= 1.31 builds the kustomizations (`uv sync --locked`)")
 
 
 def yaml_files() -> list[Path]:
