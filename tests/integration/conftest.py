@@ -1,0 +1,75 @@
+"""One PostgreSQL + S3 + MLflow server for the whole session; helpers to run the pipeline.
+
+Each test gets its own model name and experiment, so tests sharing the server
+stay independent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+
+from tests.integration.helpers import PIPELINE_VARS
+from tests.integration.services import MissingTool, Services
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+def missing_tool(err: MissingTool):
+    """In CI a missing tool fails the suite; on a laptop it skips it, saying what to install."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"integration services: {err}", pytrace=False)
+    pytest.skip(f"integration services: {err}")
+
+
+@pytest.fixture(scope="session")
+def services():
+    stack = Services.create()
+    try:
+        stack.start()
+    except MissingTool as err:
+        missing_tool(err)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def model_name(request) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:40]
+    return f"itest-{slug}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def env(services, model_name, monkeypatch) -> dict[str, str]:
+    """The pipeline's environment: only the tracking URI points at the services.
+
+    Also set in os.environ, for tests that run steps or the workflow in-process.
+    """
+    for name in PIPELINE_VARS:
+        monkeypatch.delenv(name, raising=False)
+    values = {
+        "MLFLOW_TRACKING_URI": services.mlflow.url,
+        "MODEL_NAME": model_name,
+        "MLFLOW_EXPERIMENT_NAME": model_name,
+        "DOMAIN": "development",
+        "GIT_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "GIT_REF": "refs/heads/itest",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def registry(env):
+    from workflows.gateways.registry import Registry
+    from workflows.settings import Settings
+
+    return Registry(Settings.from_env())
