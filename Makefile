@@ -40,7 +40,7 @@ bench: ## Time the pipeline vs the baseline, serving and scale (RUNS=3, ONLY=pip
 	$(PY) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality
-.PHONY: lint test test-unit test-pipeline test-template
+.PHONY: lint test test-unit test-pipeline test-template test-integration services-up services-down
 lint: ## Ruff lint and format check
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
@@ -57,6 +57,16 @@ test-pipeline: ## The Flyte workflow end to end on a temporary SQLite store
 
 test-template: ## Template tests: copier renders, generated projects pass their tests
 	$(PY) -m pytest tests/template
+
+test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server, pipeline end to end
+	$(PY) -m pytest tests/integration
+
+SERVICES_DIR := $(CURDIR)/.services
+services-up: ## Start the integration services in the background; prints URLs and env
+	$(PY) -m tests.integration.services up $(SERVICES_DIR)
+
+services-down: ## Stop the services started by services-up
+	$(PY) -m tests.integration.services down $(SERVICES_DIR)
 
 ##@ CI/CD (every target asks `python -m ci`)
 # DRY_RUN=1 prints the exact pyflyte/flytectl commands and runs nothing.
