@@ -1,4 +1,4 @@
-"""One PostgreSQL + S3 + MLflow server for the whole session; helpers to run the pipeline.
+"""One PostgreSQL + S3 + MLflow server for the whole session, and per-test environments.
 
 Each test gets its own model name and experiment, so tests sharing the server
 stay independent.
@@ -6,7 +6,6 @@ stay independent.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
@@ -14,6 +13,7 @@ import pytest
 
 from tests.integration.helpers import PIPELINE_VARS
 from tests.integration.services import MissingTool, Services
+from tests.tools import missing
 
 
 def pytest_collection_modifyitems(items):
@@ -22,20 +22,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
-def missing_tool(err: MissingTool):
-    """In CI a missing tool fails the suite; on a laptop it skips it, saying what to install."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"integration services: {err}", pytrace=False)
-    pytest.skip(f"integration services: {err}")
-
-
 @pytest.fixture(scope="session")
 def services():
     stack = Services.create()
     try:
         stack.start()
     except MissingTool as err:
-        missing_tool(err)
+        missing(f"integration services: {err}")  # skip locally, fail with CI=true
     yield stack
     stack.stop()
 

@@ -54,7 +54,9 @@ def free_port() -> int:
 
 
 def find_tool(name: str, hint: str, extra: list[str] = ()) -> str:
-    found = shutil.which(name) or shutil.which(name, path=str(_BIN))
+    # The locked environment's bin/ first, as tests/tools.py does (this module stays
+    # free of pytest: `make services-up` uses it too).
+    found = shutil.which(name, path=f"{_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     for pattern in extra:
         found = found or next(iter(sorted(glob.glob(pattern), reverse=True)), None)
     if not found:
