@@ -158,8 +158,25 @@ def running(
         stop(process)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both end in KeyboardInterrupt, so `running` stops the server.
+
+    Set explicitly: a process started in the background by a non-interactive
+    shell inherits SIGINT as ignored, and SIGTERM would otherwise kill us
+    outright, orphaning the scoring server in its own process group.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     from workflows.settings import Settings, SettingsError
+
+    _stop_on_signals()
 
     parser = argparse.ArgumentParser(prog="python -m workflows.serve", description=__doc__)
     parser.add_argument("--domain", default=os.environ.get("DOMAIN") or "development")

@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from workflows.domain.schema import FEATURES
 from workflows.serve import example_request, server_command, server_env, stop
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_example_request_is_a_valid_call_with_every_feature():
@@ -49,3 +54,27 @@ def test_stop_ends_the_server_and_the_workers_it_started():
             return
         time.sleep(0.1)
     raise AssertionError("a process of the group outlived stop()")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signals_stop_serving_even_when_sigint_was_inherited_as_ignored(signum):
+    # A shell's background job starts with SIGINT ignored: serve must still stop
+    # (and so stop its scoring server) on Ctrl-C and on SIGTERM.
+    script = (
+        "import sys, time\n"
+        "from workflows.serve import _stop_on_signals\n"
+        "_stop_on_signals()\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    time.sleep(60)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('stopped', flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    assert child.stdout.readline().strip() == "ready"
+    child.send_signal(signum)
+    assert child.stdout.readline().strip() == "stopped"
+    assert child.wait(10) == 0
