@@ -30,7 +30,7 @@ from pathlib import Path
 HOST = "127.0.0.1"
 BUCKET = "mlflow"
 ACCESS_KEY = "itest-access"
-SECRET_KEY = "itest-secret-not-a-real-one"
+SECRET_KEY = "itest-secret-not-a-real-one"  # pragma: allowlist secret (a throwaway test key)
 REGION = "us-east-1"
 DATABASE = "mlflow"
 # A fresh database runs ~30 s of migrations before /health answers.
@@ -229,7 +229,9 @@ class SeaweedS3:
         }
         (base / "s3.json").write_text(json.dumps(identity))
         self.ports = {flag.lstrip("-"): free_port() for flag in self._PORT_FLAGS}
-        cmd = [weed, "server", f"-dir={base / 'data'}", f"-ip={HOST}", f"-ip.bind={HOST}"]
+        # -logdir goes before the subcommand: weed's logs stay in our temp dir, not /tmp.
+        cmd = [weed, f"-logdir={base}", "server", f"-dir={base / 'data'}", f"-ip={HOST}"]
+        cmd += [f"-ip.bind={HOST}"]
         cmd += [f"-{name}={port}" for name, port in self.ports.items()]
         cmd += [
             "-filer",
