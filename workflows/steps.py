@@ -72,16 +72,20 @@ def train(
     note(f"ROC AUC {scored.roc_auc:.4f} on {scored.rows} held-out rows")
     images = plots.plots(scored)
     fingerprint = joblib.hash(model)
+    # One prediction on the smoke rows serves both the model's signature and,
+    # later, the deploy step's check that the served model answers the same.
+    features, _ = training.features_and_target(test.head(SMOKE_ROWS))
+    predicted = model.predict(features)
+    expected = [int(p) for p in predicted]
     logged = Registry(settings).log_training_run(
         model,
-        sample=test.head(SMOKE_ROWS),
+        sample=features,
+        predictions=predicted,
         params={**vars(params), "data": settings.data, "train_rows": len(train)},
         evaluation=scored,
         images=images,
         tags={"domain": settings.domain, "git_sha": settings.git_sha, FINGERPRINT_TAG: fingerprint},
     )
-    features, _ = training.features_and_target(test.head(SMOKE_ROWS))
-    expected = [int(p) for p in model.predict(features)]
     result = TrainResult(logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected)
     return result, scored, images
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.training import TRUSTED_TYPES, features_and_target
+from workflows.domain.training import TRUSTED_TYPES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,18 +92,22 @@ class Registry:
         self,
         model,
         sample: pd.DataFrame,
+        predictions,  # the model's own output on `sample`, as it returns it
         params: dict,
         evaluation: Evaluation,
         images: dict[str, str],
         tags: dict[str, str],
     ) -> LoggedRun:
-        """One MLflow run: params, metrics, the plots and the model (skops)."""
+        """One MLflow run: params, metrics, the plots and the model (skops).
+
+        `sample` (feature columns only) and the model's `predictions` on it give
+        the model's signature.
+        """
         import mlflow
         import mlflow.sklearn
         from mlflow.models import infer_signature
 
         self.client  # noqa: B018 - sets the tracking URI before the fluent API is used
-        features, _ = features_and_target(sample)
         with mlflow.start_run(experiment_id=self._experiment_id(), tags=tags) as run:
             mlflow.log_params(params)
             mlflow.log_metrics(evaluation.metrics())
@@ -117,7 +121,7 @@ class Registry:
                 serialization_format="skops",
                 skops_trusted_types=list(TRUSTED_TYPES),
                 pip_requirements=pip_requirements(),
-                signature=infer_signature(features, model.predict(features)),
+                signature=infer_signature(sample, predictions),
             )
         return LoggedRun(run.info.run_id, info.model_uri)
 
