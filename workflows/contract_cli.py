@@ -43,10 +43,12 @@ def draft_contract(data: str | None, target: str | None, positive: str | None, o
 
 
 def _source(data: str, contract_path: Path) -> str:
-    """How the contract names its table: a local path relative to the contract file."""
+    """How the contract names its table: a URI as given; a local file relative to
+    the contract's folder when it lies inside it (the project), else absolute."""
     if ":" in data.split("/", 1)[0] or not Path(data).exists():
-        return data  # a URI (s3://...) as given
-    return os.path.relpath(Path(data).resolve(), contract_path.resolve().parent)
+        return data
+    table, home = Path(data).resolve(), contract_path.resolve().parent
+    return str(table.relative_to(home)) if table.is_relative_to(home) else str(table)
 
 
 def _print_table(decisions) -> None:

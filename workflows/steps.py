@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from workflows.settings import Settings
 
 SMOKE_ROWS = 20
+EXAMPLE_ROWS = 2  # real rows logged with the model: `make serve` shows them as a request
 FINGERPRINT_TAG = "model_fingerprint"
 
 
@@ -109,7 +110,7 @@ def train(
     logged = Registry(settings).log_training_run(
         model,
         contract=contract,
-        example=features,
+        example=features.head(EXAMPLE_ROWS),
         params={
             "estimator": params.estimator,
             **{f"estimator.{k}": v for k, v in params.params.items()},

@@ -158,10 +158,7 @@ def _kind(column: pd.Series) -> tuple[str, str]:
         return "boolean", "true/false values"
     if pd.api.types.is_numeric_dtype(present):
         if pd.api.types.is_integer_dtype(present) and distinct <= 20:
-            return "numeric", (
-                f"integers with {distinct} distinct values: numbers are kept numeric; "
-                "set kind: categorical if they are codes"
-            )
+            return "numeric", f"{distinct} distinct integers: numeric (categorical if codes)"
         return "numeric", "numbers"
     if not present.map(lambda v: isinstance(v, str)).all():
         odd = present[~present.map(lambda v: isinstance(v, str))]

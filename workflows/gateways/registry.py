@@ -222,6 +222,23 @@ class Registry:
             else:
                 self.client.set_registered_model_alias(self.name, alias, target)
 
+    def serving_example(self, model_uri: str) -> dict | None:
+        """The request body MLflow logged from the input example, or None."""
+        import json
+
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        self.client  # noqa: B018 - sets the tracking URI for the download
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    f"{model_uri}/serving_input_example.json", dst_path=folder
+                )
+            except (MlflowException, OSError):
+                return None
+            return json.loads(Path(path).read_text())
+
     def load_model(self, model_uri: str):
         """Load a scikit-learn model saved with skops, trusting only TRUSTED_TYPES.
 
