@@ -8,8 +8,13 @@ imports beyond scikit-learn's stack.
 
 from __future__ import annotations
 
+import contextlib
+
 LABEL = "label"
 PROBABILITY = "probability"  # of the contract's positive label, in [0, 1]
+# Below this many rows, OpenMP's worker threads cost more than they save: on
+# 2 busy cores a 525-row fit took 0.9-4 s with them and 0.1 s without.
+PARALLEL_FROM_ROWS = 20_000
 
 
 class LabelledClassifier:
@@ -25,7 +30,8 @@ class LabelledClassifier:
         self.positive = positive
 
     def fit(self, rows, labels):
-        self.pipeline.fit(missing_as_nan(rows), labels)
+        with threads_for(rows):
+            self.pipeline.fit(missing_as_nan(rows), labels)
         return self
 
     @property
@@ -33,17 +39,18 @@ class LabelledClassifier:
         return self.pipeline.classes_
 
     def predict_proba(self, rows):
-        return self.pipeline.predict_proba(missing_as_nan(rows))
+        with threads_for(rows):
+            return self.pipeline.predict_proba(missing_as_nan(rows))
 
     def positive_probability(self, rows):
         """P(positive) for each row, shape (n_rows,)."""
         column = list(self.pipeline.classes_).index(self.positive)
-        return self.pipeline.predict_proba(missing_as_nan(rows))[:, column]
+        return self.predict_proba(rows)[:, column]
 
     def predict(self, rows):
         import pandas as pd
 
-        probability = self.pipeline.predict_proba(missing_as_nan(rows))
+        probability = self.predict_proba(rows)
         labels = self.pipeline.classes_[probability.argmax(axis=1)]
         column = list(self.pipeline.classes_).index(self.positive)
         return pd.DataFrame({LABEL: labels, PROBABILITY: probability[:, column]})
@@ -55,3 +62,12 @@ def missing_as_nan(rows):
     import numpy as np
 
     return rows.where(rows.notna(), np.nan) if rows.isna().any(axis=None) else rows
+
+
+def threads_for(rows):
+    """One thread for small inputs, all of them for large ones."""
+    if len(rows) >= PARALLEL_FROM_ROWS:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import LabelledClassifier
+from workflows.domain.model import PARALLEL_FROM_ROWS, LabelledClassifier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,8 +28,6 @@ ESTIMATORS = ("hist_gradient_boosting", "random_forest")
 # grows linearly with data (1M rows: 17 s and 42 MB instead of ~110 s and 135 MB,
 # ROC AUC 0.980 vs 0.982).
 MAX_ROWS_PER_TREE = 25_000
-# Below this size, starting and polling worker threads costs more than it saves.
-PARALLEL_FROM_ROWS = 20_000
 # HistGradientBoosting's native categories must be fewer than its 255 bins;
 # rarer categories beyond that are pooled into one.
 MAX_CATEGORIES = 254
