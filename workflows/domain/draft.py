@@ -57,12 +57,16 @@ def draft(
             + (" ..." if len(labels) > 10 else "")
         )
     chosen, why_positive = _positive(frame[target], [_plain(v) for v in labels], positive)
-    negative = next(label for label in map(_plain, labels) if label is not chosen and label != chosen)
+    negative = next(
+        label for label in map(_plain, labels) if label is not chosen and label != chosen
+    )
     decisions = [Decision(target, "target", f"positive label {chosen!r} ({why_positive})")]
     missing_rows = int(frame[target].isna().sum())
     if missing_rows:
         decisions[0] = Decision(
-            target, "target", decisions[0].why + f"; {missing_rows} row(s) have no label: remove them"
+            target,
+            "target",
+            decisions[0].why + f"; {missing_rows} row(s) have no label: remove them",
         )
     inferred = pa.infer_schema(frame).columns
     features, ignore = [], {}
@@ -130,9 +134,10 @@ def _ignored(column: pd.Series, name: str) -> str:
     distinct = present.nunique()
     if distinct == 1:
         return f"constant: always {examples(present[:1])}"
-    is_text = not pd.api.types.is_numeric_dtype(present) and present.map(
-        lambda v: isinstance(v, str)
-    ).all()
+    is_text = (
+        not pd.api.types.is_numeric_dtype(present)
+        and present.map(lambda v: isinstance(v, str)).all()
+    )
     is_integer = pd.api.types.is_integer_dtype(present)
     unique = distinct == len(column)
     if unique and is_text:

@@ -71,7 +71,8 @@ def confusion_matrix_svg(evaluation: Evaluation) -> str:
                 f'font-size="18" fill="{text_colour}">{count}</text>'
             )
     ticks = "".join(
-        f'<text x="{PAD + (i + 0.5) * cell}" y="{PAD - 6}" text-anchor="middle">{escape(name)}</text>'
+        f'<text x="{PAD + (i + 0.5) * cell}" y="{PAD - 6}" text-anchor="middle">'
+        f"{escape(name)}</text>"
         f'<text transform="translate({PAD - 8} {PAD + (i + 0.5) * cell}) rotate(-90)" '
         f'text-anchor="middle">{escape(name)}</text>'
         for i, name in enumerate(label[:12] for label in evaluation.labels)

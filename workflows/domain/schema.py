@@ -62,7 +62,9 @@ def validate(frame: pd.DataFrame, contract: Contract, contract_path: str = "") -
     for feature in present:
         problems += [(feature.name, p) for p in _feature_problems(frame[feature.name], feature)]
     if contract.target in frame.columns:
-        problems += [(contract.target, p) for p in _target_problems(frame[contract.target], contract)]
+        problems += [
+            (contract.target, p) for p in _target_problems(frame[contract.target], contract)
+        ]
     if len(frame) < MIN_ROWS:
         problems.append((_FRAME, f"{len(frame)} row(s); at least {MIN_ROWS} are needed"))
     if problems:
@@ -130,7 +132,9 @@ def _numeric_problems(present: pd.Series) -> list[str]:
         return [f"true/false values, e.g. {examples(present)}; mark the feature boolean"]
     if not pd.api.types.is_numeric_dtype(present):
         is_number = present.map(
-            lambda v: isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            lambda v: (
+                isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            )
         )
         bad = present[~is_number]
         if len(bad):

@@ -124,7 +124,9 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
     )
     is_category = [True] * len(coded) + [False] * len(numeric)
     estimator = _estimator(params, is_category, rows)
-    return LabelledClassifier(Pipeline([("encode", encode), ("classify", estimator)]), contract.positive)
+    return LabelledClassifier(
+        Pipeline([("encode", encode), ("classify", estimator)]), contract.positive
+    )
 
 
 def _estimator(params: TrainParams, is_category: list[bool], rows: int):

@@ -75,10 +75,7 @@ def signature(contract: Contract):
     from mlflow.types import ColSpec, Schema
 
     inputs = Schema(
-        [
-            ColSpec(_COLUMN_TYPES[f.kind], f.name, required=not f.missing)
-            for f in contract.features
-        ]
+        [ColSpec(_COLUMN_TYPES[f.kind], f.name, required=not f.missing) for f in contract.features]
     )
     label_type = {bool: "boolean", int: "long", float: "double"}.get(type(contract.positive))
     outputs = Schema([ColSpec(label_type or "string", LABEL), ColSpec("double", PROBABILITY)])

@@ -30,7 +30,9 @@ CATEGORIES = ("red", "green", "blue", "Ünïcode", "a b")
 
 @st.composite
 def contracts(draw, min_features: int = 1, max_features: int = 6) -> Contract:
-    columns = draw(st.lists(names, min_size=min_features + 2, max_size=max_features + 2, unique=True))
+    columns = draw(
+        st.lists(names, min_size=min_features + 2, max_size=max_features + 2, unique=True)
+    )
     target, ignored, *feature_names = columns
     features = tuple(
         Feature(name, draw(st.sampled_from(KINDS)), draw(st.booleans())) for name in feature_names
@@ -45,9 +47,13 @@ def _column(draw, feature: Feature, rows: int) -> pd.Series:
         values = draw(st.lists(finite, min_size=rows, max_size=rows))
         series = pd.Series(values, dtype=float)
     elif feature.kind == "categorical":
-        series = pd.Series(draw(st.lists(st.sampled_from(CATEGORIES), min_size=rows, max_size=rows)), dtype=object)
+        series = pd.Series(
+            draw(st.lists(st.sampled_from(CATEGORIES), min_size=rows, max_size=rows)), dtype=object
+        )
     else:
-        series = pd.Series(draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), dtype=object)
+        series = pd.Series(
+            draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), dtype=object
+        )
     if feature.missing:
         # At most all rows but one: an entirely empty feature is refused by design.
         holes = draw(st.lists(st.integers(0, rows - 1), max_size=rows // 3, unique=True))

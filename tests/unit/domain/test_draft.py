@@ -15,7 +15,7 @@ from workflows.domain.draft import DraftError, draft
 def test_each_fixture_contract_is_what_the_draft_gives(shape, target):
     drafted, decisions = draft(fixtures.table(shape), target)
     assert drafted == data_contract.load(fixtures.contract_path(shape))
-    assert [d.column for d in decisions][0] == target
+    assert decisions[0].column == target
     assert all(d.why for d in decisions)
 
 
@@ -26,7 +26,7 @@ def table(**columns) -> pd.DataFrame:
 
 
 def decided(frame, target="y", positive=None) -> dict[str, tuple[str, str]]:
-    contract, decisions = draft(frame, target, positive)
+    _, decisions = draft(frame, target, positive)
     return {d.column: (d.decision, d.why) for d in decisions}
 
 
