@@ -131,14 +131,20 @@ def _numeric_problems(present: pd.Series) -> list[str]:
     if pd.api.types.is_bool_dtype(present):
         return [f"true/false values, e.g. {examples(present)}; mark the feature boolean"]
     if not pd.api.types.is_numeric_dtype(present):
-        is_number = present.map(
-            lambda v: (
-                isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-            )
-        )
-        bad = present[~is_number]
-        if len(bad):
-            return [f"{len(bad)} value(s) that are not numbers, e.g. {examples(bad)}"]
+        number = int | float | np.integer | np.floating
+        is_number = present.map(lambda v: isinstance(v, number) and not isinstance(v, bool))
+        as_text = present[~is_number]
+        parsed = pd.to_numeric(as_text.map(str), errors="coerce")
+        not_numbers = as_text[parsed.isna()]
+        if len(not_numbers):
+            return [
+                f"{len(not_numbers)} value(s) that are not numbers, e.g. {examples(not_numbers)}"
+            ]
+        if len(as_text):
+            return [
+                f"{len(as_text)} number(s) stored as text, e.g. {examples(as_text)}; "
+                "store them as numbers"
+            ]
         present = present.astype(float)
     values = present.to_numpy(dtype=float)
     problems = []
