@@ -16,12 +16,9 @@ from tests.static.cluster.sandbox_run import SandboxRun, prepare, run_sandbox_up
 REGISTRY = "k3d-registry.localhost:5000"
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory) -> SandboxRun:
-    """`make sandbox` on a laptop with no cluster yet."""
-    run = run_sandbox_up(tmp_path_factory.mktemp("first"))
-    assert run.done.returncode == 0, run.done.stderr[-3000:]
-    return run
+@pytest.fixture
+def first_run(sandbox_run) -> SandboxRun:
+    return sandbox_run
 
 
 @pytest.fixture(scope="module")

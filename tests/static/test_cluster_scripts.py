@@ -49,11 +49,15 @@ def _body(container: dict) -> tuple[str, str] | None:
 def _containers(node, where: str):
     """(where, container-like dict) for Argo templates and Pod-shaped specs."""
     if isinstance(node, dict):
-        for template in node.get("templates", []) if isinstance(node.get("templates"), list) else []:
+        for template in (
+            node.get("templates", []) if isinstance(node.get("templates"), list) else []
+        ):
             for kind in ("container", "script"):
                 if kind in template:
                     yield f"{where}:{template['name']}", template[kind]
-        for container in node.get("containers", []) if isinstance(node.get("containers"), list) else []:
+        for container in (
+            node.get("containers", []) if isinstance(node.get("containers"), list) else []
+        ):
             yield f"{where}:{container.get('name')}", container
         for value in node.values():
             yield from _containers(value, where)
@@ -106,7 +110,9 @@ def test_script_bodies_in_yaml_are_shellcheck_clean(where, shell, text):
 
 def test_shellcheck_catches_the_pipefail_grep_trap():
     # The class of fault the review found (an unquoted, word-split variable here).
-    done = run_shellcheck("--shell", "bash", "-", stdin='hooks=$(curl x)\nfor h in $hooks; do :; done\n')
+    done = run_shellcheck(
+        "--shell", "bash", "-", stdin="hooks=$(curl x)\nfor h in $hooks; do :; done\n"
+    )
     assert done.returncode != 0
 
 
