@@ -91,7 +91,7 @@ def kubectl_flags(command: tuple[str, ...]) -> dict[str, bool]:
 def kubectl_command(argv: list[str]) -> tuple[str, ...]:
     """The (sub)command path of a kubectl call: `rollout status`, `get`, …"""
     path: list[str] = []
-    for word in _positionals(argv, _options(_help())):
+    for word in _split(argv, _options(_help())):
         if word not in _subcommands(_help(*path) if path else _help("")):
             if not path:
                 raise UnknownFlag(f"kubectl has no command {word!r}")
@@ -100,7 +100,8 @@ def kubectl_command(argv: list[str]) -> tuple[str, ...]:
     return tuple(path)
 
 
-def _positionals(argv: list[str], flags: dict[str, bool]) -> list[str]:
+def _split(argv: list[str], flags: dict[str, bool], where: str | None = None) -> list[str]:
+    """The positional words of argv, up to `--`; given `where`, an unknown flag raises."""
     words, index = [], 0
     while index < len(argv):
         arg = argv[index]
@@ -108,8 +109,10 @@ def _positionals(argv: list[str], flags: dict[str, bool]) -> list[str]:
             break
         if arg.startswith("-") and arg != "-":
             name = arg.split("=", 1)[0]
+            if where and name not in flags:
+                raise UnknownFlag(f"{where}: unknown flag {name}")
             if flags.get(name) and "=" not in arg:
-                index += 1
+                index += 1  # its value
         else:
             words.append(arg)
         index += 1
@@ -119,7 +122,7 @@ def _positionals(argv: list[str], flags: dict[str, bool]) -> list[str]:
 def check_kubectl(argv: list[str]) -> tuple[str, ...]:
     """Raise UnknownFlag for a flag real kubectl does not list; return the command path."""
     command = kubectl_command(argv)
-    _check(argv, kubectl_flags(command), f"kubectl {' '.join(command)}")
+    _split(argv, kubectl_flags(command), f"kubectl {' '.join(command)}")
     return command
 
 
@@ -134,7 +137,7 @@ def flytectl_contract() -> dict:
 def check_flytectl(argv: list[str]) -> tuple[str, ...]:
     contract = flytectl_contract()
     flags = _flytectl_flags(contract["global"])
-    words = _positionals(argv, flags)
+    words = _split(argv, flags)
     for size in (2, 1):
         command = tuple(words[:size])
         if " ".join(command) in contract["commands"]:
@@ -142,7 +145,7 @@ def check_flytectl(argv: list[str]) -> tuple[str, ...]:
     else:
         raise UnknownFlag(f"flytectl {' '.join(words[:2])}: not a command this test data knows")
     flags |= _flytectl_flags(contract["commands"][" ".join(command)])
-    _check(argv, flags, f"flytectl {' '.join(command)}")
+    _split(argv, flags, f"flytectl {' '.join(command)}")
     return command
 
 
@@ -155,21 +158,6 @@ def _flytectl_flags(spec: dict[str, str]) -> dict[str, bool]:
 
 
 # --- both ---------------------------------------------------------------------
-
-
-def _check(argv: list[str], flags: dict[str, bool], where: str) -> None:
-    index = 0
-    while index < len(argv):
-        arg = argv[index]
-        if arg == "--":
-            return
-        if arg.startswith("-") and arg != "-":
-            name = arg.split("=", 1)[0]
-            if name not in flags:
-                raise UnknownFlag(f"{where}: unknown flag {name}")
-            if flags[name] and "=" not in arg:
-                index += 1
-        index += 1
 
 
 def refuse_unknown_flags(tool: str, argv: list[str]) -> None:
