@@ -16,6 +16,11 @@ else
   # Starts a stopped cluster (and so re-injects the registry's DNS entry); a
   # running one is left as it is.
   k3d cluster start "$CLUSTER_NAME"
+  # A cluster k3d just started gets the entry within seconds: give it those.
+  for _ in 1 2 3 4 5 6; do
+    registry_in_cluster_dns && break
+    sleep 5
+  done
   if ! registry_in_cluster_dns; then
     say "the cluster's DNS lost the registry's name (Docker restarted?): restarting the cluster so k3d re-injects it"
     k3d cluster stop "$CLUSTER_NAME"

@@ -63,6 +63,11 @@ DOCKER = """
 log("docker")
 """
 
+# The script's waits sleep between tries; the stand-ins answer at once.
+SLEEP = """
+log("sleep")
+"""
+
 FLYTECTL = """
 from tests.fakes.contracts import refuse_unknown_flags
 log("flytectl")
@@ -226,6 +231,7 @@ def prepare(tmp: Path) -> tuple[Path, Path, Path]:
     subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
     for name, body in {
         "k3d": K3D, "docker": DOCKER, "kubectl": KUBECTL, "flytectl": FLYTECTL, "curl": CURL,
+        "sleep": SLEEP,
     }.items():  # fmt: skip
         script = bin_dir / name
         script.write_text(PRELUDE + body)
