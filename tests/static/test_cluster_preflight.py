@@ -78,3 +78,27 @@ def test_preflight_passes_when_every_tool_answers(bare_path):
     done, _ = run(["bash", "scripts/sandbox-preflight.sh"], bare_path)
     assert done.returncode == 0, done.stderr
     assert "found docker: fake 1.0" in done.stdout
+
+
+def test_preflight_runs_where_there_is_no_timeout_command(bare_path):
+    # Stock macOS has no `timeout`: a working engine must not read as unreachable.
+    for tool in ("docker", "k3d", "flytectl"):
+        (bare_path / tool).write_text("#!/usr/bin/env bash\necho fake 1.0\n")
+        (bare_path / tool).chmod(0o755)
+    (bare_path / "timeout").unlink(missing_ok=True)
+    done, _ = run(["bash", "scripts/sandbox-preflight.sh"], bare_path)
+    assert done.returncode == 0, done.stderr
+    assert "docker engine: not reachable" not in done.stderr
+
+
+def test_preflight_uses_gtimeout_when_that_is_what_there_is(bare_path, tmp_path):
+    (bare_path / "timeout").unlink(missing_ok=True)
+    used = tmp_path / "gtimeout-used"
+    (bare_path / "gtimeout").write_text(f'#!/usr/bin/env bash\necho "$@" >> {used}\nshift\n"$@"\n')
+    (bare_path / "gtimeout").chmod(0o755)
+    for tool in ("docker", "k3d", "flytectl"):
+        (bare_path / tool).write_text("#!/usr/bin/env bash\necho fake 1.0\n")
+        (bare_path / tool).chmod(0o755)
+    done, _ = run(["bash", "scripts/sandbox-preflight.sh"], bare_path)
+    assert done.returncode == 0, done.stderr
+    assert "10 docker info" in used.read_text()

@@ -205,14 +205,26 @@ def test_only_development_can_be_chosen_by_hand():
 
 # --- against a stand-in flytectl -------------------------------------------------------
 
-FAKE = """#!/bin/sh
-echo "$@" >> "$FAKE_LOG"
-case "$1 $2 $3 $4" in
-  *"register files"*) printf '%s\\n' "$FAKE_REGISTER"; exit "${FAKE_REGISTER_EXIT:-0}" ;;
-  *"create execution"*) echo "execution identifier name:x"; exit 0 ;;
-  *"get execution"*) printf '{"closure": {"phase": "%s"}}\\n' "$FAKE_PHASE"; exit 0 ;;
-esac
-exit 3
+# Held to flytectl v0.9.8's flags (tests/fakes/flytectl-flags.json): a flag it
+# does not have fails as flytectl would.
+FAKE = f"""#!{sys.executable}
+import json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.contracts import refuse_unknown_flags
+args = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(" ".join(args) + "\\n")
+refuse_unknown_flags("flytectl", args)
+words = " ".join(args)
+if "register files" in words:
+    print(os.environ["FAKE_REGISTER"])
+    sys.exit(int(os.environ.get("FAKE_REGISTER_EXIT", "0")))
+if "create execution" in words:
+    print("execution identifier name:x")
+elif "get execution" in words:
+    print(json.dumps({{"closure": {{"phase": os.environ["FAKE_PHASE"]}}}}))
+else:
+    sys.exit(3)
 """
 
 
@@ -317,3 +329,21 @@ def test_launch_waits_and_fails_with_the_execution(flytectl, phase, code):
     assert spec["inputs"] == {"git_sha": SHA, "git_ref": "refs/heads/main"}
     calls = flytectl["log"].read_text().splitlines()
     assert calls[0].startswith("create execution") and calls[-1].startswith("get execution")
+
+
+def test_every_flytectl_command_ci_builds_has_only_real_flags(tmp_path):
+    from ci import flyte
+    from tests.fakes.contracts import UnknownFlag, check_flytectl
+
+    config, archive, spec = tmp_path / "c.yaml", tmp_path / "p.tgz", tmp_path / "e.json"
+    built = [
+        flyte.register_command(config, PROJECT, "staging", "main-0123456", archive),
+        flyte.create_execution_command(config, PROJECT, "staging", spec, "ci1"),
+        flyte.get_execution_command(config, PROJECT, "staging", "ci1"),
+    ]
+    assert [check_flytectl(c[1:]) for c in built] == [
+        ("register", "files"), ("create", "execution"), ("get", "execution"),
+    ]  # fmt: skip
+    misspelt = [a.replace("--execFile", "--execfile") for a in built[1]]
+    with pytest.raises(UnknownFlag, match="--execfile"):
+        check_flytectl(misspelt[1:])

