@@ -25,9 +25,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ci.refs import DOMAINS
 from workflows import identity
 from workflows.domain.data import BUILTIN, SYNTHETIC_PREFIX
+from workflows.domain.environments import DOMAINS
 from workflows.domain.gate import check_min_auc
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -25,10 +25,13 @@ GIT_ENV = {
 }  # fmt: skip
 
 
-def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = ()):
+def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = (), cwd: Path = ROOT):
+    env = env or os.environ.copy()
+    if cwd != ROOT:  # the package stays importable from another directory
+        env = {**env, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, *flags, "-m", "ci", *map(str, args)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env or os.environ.copy(),
+        cwd=cwd, capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 
 
@@ -131,6 +134,16 @@ def test_release_tag_not_on_main_is_refused(repo):
     result = json.loads(done.stdout)
     assert result["allowed"] is False and "not on main" in result["reason"]
     assert "refused" in done.stderr
+
+
+def test_plan_without_repo_checks_the_tag_in_the_current_directory(repo):
+    # No --repo must not mean "not checked, so allowed".
+    off_main = ci("plan", "--ref", "refs/tags/v9.9.9", "--sha", repo["side"], cwd=repo["path"])
+    assert off_main.returncode == 1, off_main.stdout
+    assert "not on main" in json.loads(off_main.stdout)["reason"]
+    on_main = ci("plan", "--ref", "refs/tags/v1.0.0", "--sha", repo["main"], cwd=repo["path"])
+    assert on_main.returncode == 0, on_main.stderr
+    assert json.loads(on_main.stdout)["domain"] == "production"
 
 
 def test_refused_plan_stops_register(repo):
