@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.ci.flytectl_output import FAILED, OLD, OLD2, table
 from workflows import identity
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -267,18 +268,22 @@ def test_register_calls_flytectl(flytectl):
     assert f"register files {flytectl['archive']} --archive --project {PROJECT}" in call
 
 
-@pytest.mark.parametrize(
-    ("output", "code"),
-    [
-        ("rpc error: code = AlreadyExists desc = task already exists", "1"),
-        ("| 0_task_1.pb | Success | AlreadyExists |", "0"),
-    ],
-)
-def test_an_already_registered_version_is_success(flytectl, output, code):
-    env = {**flytectl["env"], "FAKE_REGISTER": output, "FAKE_REGISTER_EXIT": code}
+def test_an_already_registered_version_is_success(flytectl):
+    env = {**flytectl["env"], "FAKE_REGISTER": table(OLD, OLD2), "FAKE_REGISTER_EXIT": "0"}
     done = ci("register", *TARGET, "--archive", str(flytectl["archive"]), env=env)
     assert done.returncode == 0, done.stderr
-    assert "already registered" in done.stdout
+    assert "main-0123456: already registered" in done.stdout
+
+
+def test_one_failed_entity_is_not_already_registered(flytectl):
+    # One row AlreadyExists, the next Failed, exit 1: the release is not in Flyte.
+    env = {**flytectl["env"], "FAKE_REGISTER": table(OLD, FAILED), "FAKE_REGISTER_EXIT": "1"}
+    done = ci("register", *TARGET, "--archive", str(flytectl["archive"]), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    error = done.stderr.strip().splitlines()[-1]  # after flytectl's own output
+    assert error.startswith("ci: error: flytectl register failed (exit 1): 1 of 2 entities")
+    assert "3_mlops-reference.training_3.pb" in error and "code = Internal" in error
+    assert "registered" not in done.stdout
 
 
 def test_same_version_with_other_content_fails(flytectl):
