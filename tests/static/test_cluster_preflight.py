@@ -16,6 +16,7 @@ import time
 import pytest
 
 from tests.static.cluster.support import ROOT
+from tests.tools import missing
 
 BASICS = ("bash", "dirname", "head", "timeout", "python3", "git", "curl", "make", "kubectl")
 
@@ -41,7 +42,7 @@ def run(command: list[str], path) -> tuple[subprocess.CompletedProcess, float]:
 
 def test_make_sandbox_names_every_missing_tool_and_stops(bare_path):
     if not (bare_path / "make").exists():
-        pytest.skip("make is not installed")
+        missing("make is not installed: apt-get install make")
     done, seconds = run(["make", "sandbox"], bare_path)
     assert done.returncode != 0
     assert seconds < 15

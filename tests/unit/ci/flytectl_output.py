@@ -15,7 +15,7 @@ NEW = ("/tmp/register1/0_workflows.tasks.prepare_1.pb", "Success", "Successfully
 OLD = ("/tmp/register1/1_workflows.tasks.train_1.pb", "Success", "AlreadyExists")
 OLD2 = ("/tmp/register1/2_workflows.pipeline.training_2.pb", "Success", "AlreadyExists")
 FAILED = (
-    "/tmp/register1/3_mlops-reference.training_3.pb", "Failed",
+    "/tmp/register1/3_project.training_3.pb", "Failed",
     "Error registering file due to rpc error: code = Internal desc = failed to create",
 )  # fmt: skip
 

@@ -282,7 +282,7 @@ def test_one_failed_entity_is_not_already_registered(flytectl):
     assert done.returncode == 1 and "Traceback" not in done.stderr
     error = done.stderr.strip().splitlines()[-1]  # after flytectl's own output
     assert error.startswith("ci: error: flytectl register failed (exit 1): 1 of 2 entities")
-    assert "3_mlops-reference.training_3.pb" in error and "code = Internal" in error
+    assert "3_project.training_3.pb" in error and "code = Internal" in error
     assert "registered" not in done.stdout
 
 

@@ -56,7 +56,7 @@ def test_rows_are_read_with_wrapped_cells_joined():
         ("Success", "AlreadyExists"),
         ("Failed", FAILED[2]),
     ]
-    assert rows[2].name == "/tmp/register1/3_mlops-reference.training_3.pb"
+    assert rows[2].name == "/tmp/register1/3_project.training_3.pb"
 
 
 @pytest.mark.parametrize(
@@ -87,5 +87,5 @@ def test_a_failed_entity_fails_the_registration(code, output):
         flyte.registration_outcome(code, output)
     assert err.value.code == 1
     if "Failed" in output:
-        assert "3_mlops-reference.training_3.pb" in str(err.value)
+        assert "3_project.training_3.pb" in str(err.value)
         assert "code = Internal" in str(err.value)
