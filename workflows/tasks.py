@@ -33,7 +33,8 @@ def _settings(git_sha: str = "", git_ref: str = "") -> Settings:
 @task
 def prepare(data: str, test_size: float, seed: int) -> Split:
     with step("prepare"):
-        return Split(*steps.prepare(data or _settings().data, test_size, seed))
+        settings = _settings()  # the first task: bad settings stop the run before training
+        return Split(*steps.prepare(data or settings.data, test_size, seed))
 
 
 # Only our own deck: the default ones list installed packages through a slow `pip list`.
