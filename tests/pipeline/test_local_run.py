@@ -111,14 +111,15 @@ def test_bad_data_fails_in_prepare_and_registers_nothing(store, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("env", "message"),
+    ("env", "code", "message"),
     [
-        ({"MIN_AUC": "0.9999"}, "quality gate failed"),
-        ({"DOMAIN": "production"}, "production moves only from a release tag"),
-        ({"MIN_AUC": "2"}, "MIN_AUC='2'"),
+        # workflows/__main__.py: 1 when the pipeline refuses, 2 on bad settings.
+        ({"MIN_AUC": "0.9999"}, 1, "quality gate failed"),
+        ({"DOMAIN": "production"}, 2, "production moves only from a release tag"),
+        ({"MIN_AUC": "2"}, 2, "MIN_AUC='2'"),
     ],
 )
-def test_the_cli_exits_non_zero_with_the_reason(tmp_path, env, message):
+def test_the_cli_exits_with_the_documented_code_and_the_reason(tmp_path, env, code, message):
     environment = {
         **os.environ,
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
@@ -129,6 +130,6 @@ def test_the_cli_exits_non_zero_with_the_reason(tmp_path, env, message):
         [sys.executable, "-m", "workflows", "run"],
         cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert done.returncode != 0
+    assert done.returncode == code, done.stderr[-2000:]
     assert message in done.stderr
     assert "Traceback" not in done.stderr
