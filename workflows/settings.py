@@ -6,8 +6,11 @@ MODEL_NAME            registered model name; default: identity.MODEL_NAME. 1 to 
 DOMAIN                development | staging | production; default: development
                       (in a cluster Flyte's FLYTE_INTERNAL_EXECUTION_DOMAIN wins)
 MIN_AUC               quality gate; default: identity.DEFAULT_MIN_AUC
-DATA                  CSV/Parquet path or URI; default: the embedded breast-cancer set
-ROWS                  use a synthetic set of this many rows instead
+CONTRACT              the data contract (YAML); default: contract.yaml at the project root
+DATA                  CSV/Parquet path or URI; default: the contract's `source`
+ROWS                  use a synthetic table of this many rows, shaped by the contract
+ESTIMATOR             hist_gradient_boosting | random_forest; default: hist_gradient_boosting
+PARAMS                the estimator's hyper-parameters, a JSON object; default: {}
 GIT_SHA, GIT_REF      provenance; CI sets them, locally they are read from git
 SERVING_URL           smoke-test this endpoint after deploy; default: in-process
 DEPLOY_TARGET         local | kubernetes; default: local. kubernetes (in the cluster):
@@ -29,13 +32,15 @@ from functools import partial
 from pathlib import Path
 
 from workflows import identity
-from workflows.domain.data import BUILTIN, SYNTHETIC_PREFIX
+from workflows.domain.data import SYNTHETIC_PREFIX
 from workflows.domain.environments import DOMAINS
 from workflows.domain.gate import check_min_auc
 from workflows.domain.names import check_dns_label, check_model_name
+from workflows.domain.training import DEFAULT_ESTIMATOR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_STORE = PROJECT_ROOT / ".mlflow"
+CONTRACT_FILE = PROJECT_ROOT / "contract.yaml"
 DEPLOY_TARGETS = ("local", "kubernetes")
 
 
@@ -51,7 +56,10 @@ class Settings:
     experiment: str = identity.PROJECT_SLUG
     domain: str = "development"
     min_auc: float = identity.DEFAULT_MIN_AUC
-    data: str = BUILTIN
+    contract_path: str = str(CONTRACT_FILE)
+    data: str = ""  # "" = the contract's own `source`
+    estimator: str = DEFAULT_ESTIMATOR
+    params: str = "{}"  # JSON object, checked against the estimator before a run
     git_sha: str = ""
     git_ref: str = ""
     serving_url: str = ""
@@ -86,7 +94,10 @@ class Settings:
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
             domain=domain,
             min_auc=_min_auc(env.get("MIN_AUC", "")),
+            contract_path=_contract_path(env.get("CONTRACT", "")),
             data=_data(env.get("DATA", ""), env.get("ROWS", "")),
+            estimator=env.get("ESTIMATOR", "").strip() or DEFAULT_ESTIMATOR,
+            params=env.get("PARAMS", "").strip() or "{}",
             git_sha=env.get("GIT_SHA") or _git("rev-parse", "HEAD"),
             git_ref=env.get("GIT_REF") or _git("symbolic-ref", "-q", "HEAD"),
             serving_url=env.get("SERVING_URL", ""),
@@ -138,7 +149,11 @@ def _data(data: str, rows: str) -> str:
         if not rows.strip().isdigit() or int(rows) < 1:
             raise SettingsError(f"ROWS={rows!r}: must be a positive whole number")
         return f"{SYNTHETIC_PREFIX}{int(rows)}"
-    return data.strip() or BUILTIN
+    return data.strip()
+
+
+def _contract_path(text: str) -> str:
+    return str(Path(text.strip()).resolve()) if text.strip() else str(CONTRACT_FILE)
 
 
 def _git(*args: str) -> str:

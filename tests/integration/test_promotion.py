@@ -8,7 +8,6 @@ import pytest
 from tests.integration.helpers import registry_state, run_pipeline
 from tests.integration.services import free_port
 from workflows import steps
-from workflows.domain.data import BUILTIN
 from workflows.gateways.deployer import SmokeCheckError
 from workflows.settings import Settings
 
@@ -28,10 +27,11 @@ def test_failing_smoke_check_puts_the_alias_back(failure, env, registry, monkeyp
     first = run_pipeline(seed=1)
     run_pipeline(seed=2)
     before = registry_state(registry)
-    _, test = steps.prepare(BUILTIN, 0.25, 1)
-    expected = [0] * steps.SMOKE_ROWS
+    settings = Settings.from_env()
+    _, test = steps.prepare(settings.contract_path, settings.data, 0.25, 1)
+    expected = [0.5] * steps.SMOKE_ROWS
     if failure == "wrong predictions":
-        expected = [2] * steps.SMOKE_ROWS  # no classifier of 0/1 predicts these
+        expected = [2.0] * steps.SMOKE_ROWS  # no probability is 2
     else:
         monkeypatch.setenv("SERVING_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
     model = steps.ModelVersion(registry.name, first.version, "", reused=True)

@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workflows import identity
-from workflows.domain.data import BUILTIN
-from workflows.settings import LOCAL_STORE, PROJECT_ROOT, Settings, SettingsError
+from workflows.settings import CONTRACT_FILE, LOCAL_STORE, PROJECT_ROOT, Settings, SettingsError
 
 PROVENANCE = {"GIT_SHA": "a" * 40, "GIT_REF": "refs/heads/main"}
 
@@ -24,7 +23,16 @@ def test_defaults_are_the_embedded_store_and_the_project_identity():
     assert settings.model_name == identity.MODEL_NAME
     assert settings.domain == "development"
     assert settings.min_auc == identity.DEFAULT_MIN_AUC
-    assert settings.data == BUILTIN
+    assert settings.data == ""  # the contract's own source
+    assert settings.contract_path == str(CONTRACT_FILE)
+    assert (settings.estimator, settings.params) == ("hist_gradient_boosting", "{}")
+
+
+def test_a_relative_contract_path_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert from_env(CONTRACT="ours/contract.yaml").contract_path == str(
+        tmp_path / "ours" / "contract.yaml"
+    )
 
 
 def test_a_tracking_server_decides_its_own_artifact_store():
