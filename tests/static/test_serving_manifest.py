@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ci.refs import DOMAINS
 from tests.static.cluster.support import ROOT, load_documents, validation_errors
 from workflows import identity
+from workflows.domain.environments import DOMAINS
 from workflows.domain.serving import serving_manifests
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.ci.flytectl_output import FAILED, OLD, OLD2, table
 from workflows import identity
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,10 +26,13 @@ GIT_ENV = {
 }  # fmt: skip
 
 
-def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = ()):
+def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = (), cwd: Path = ROOT):
+    env = env or os.environ.copy()
+    if cwd != ROOT:  # the package stays importable from another directory
+        env = {**env, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, *flags, "-m", "ci", *map(str, args)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env or os.environ.copy(),
+        cwd=cwd, capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 
 
@@ -131,6 +135,16 @@ def test_release_tag_not_on_main_is_refused(repo):
     result = json.loads(done.stdout)
     assert result["allowed"] is False and "not on main" in result["reason"]
     assert "refused" in done.stderr
+
+
+def test_plan_without_repo_checks_the_tag_in_the_current_directory(repo):
+    # No --repo must not mean "not checked, so allowed".
+    off_main = ci("plan", "--ref", "refs/tags/v9.9.9", "--sha", repo["side"], cwd=repo["path"])
+    assert off_main.returncode == 1, off_main.stdout
+    assert "not on main" in json.loads(off_main.stdout)["reason"]
+    on_main = ci("plan", "--ref", "refs/tags/v1.0.0", "--sha", repo["main"], cwd=repo["path"])
+    assert on_main.returncode == 0, on_main.stderr
+    assert json.loads(on_main.stdout)["domain"] == "production"
 
 
 def test_refused_plan_stops_register(repo):
@@ -266,18 +280,22 @@ def test_register_calls_flytectl(flytectl):
     assert f"register files {flytectl['archive']} --archive --project {PROJECT}" in call
 
 
-@pytest.mark.parametrize(
-    ("output", "code"),
-    [
-        ("rpc error: code = AlreadyExists desc = task already exists", "1"),
-        ("| 0_task_1.pb | Success | AlreadyExists |", "0"),
-    ],
-)
-def test_an_already_registered_version_is_success(flytectl, output, code):
-    env = {**flytectl["env"], "FAKE_REGISTER": output, "FAKE_REGISTER_EXIT": code}
+def test_an_already_registered_version_is_success(flytectl):
+    env = {**flytectl["env"], "FAKE_REGISTER": table(OLD, OLD2), "FAKE_REGISTER_EXIT": "0"}
     done = ci("register", *TARGET, "--archive", str(flytectl["archive"]), env=env)
     assert done.returncode == 0, done.stderr
-    assert "already registered" in done.stdout
+    assert "main-0123456: already registered" in done.stdout
+
+
+def test_one_failed_entity_is_not_already_registered(flytectl):
+    # One row AlreadyExists, the next Failed, exit 1: the release is not in Flyte.
+    env = {**flytectl["env"], "FAKE_REGISTER": table(OLD, FAILED), "FAKE_REGISTER_EXIT": "1"}
+    done = ci("register", *TARGET, "--archive", str(flytectl["archive"]), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    error = done.stderr.strip().splitlines()[-1]  # after flytectl's own output
+    assert error.startswith("ci: error: flytectl register failed (exit 1): 1 of 2 entities")
+    assert "3_project.training_3.pb" in error and "code = Internal" in error
+    assert "registered" not in done.stdout
 
 
 def test_same_version_with_other_content_fails(flytectl):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.tools import require_tool
+from workflows import identity
 from workflows.gateways.deployer import SmokeCheckError
 from workflows.gateways.kubernetes import Kubectl, KubernetesDeployer, RolloutError
 from workflows.gateways.registry import UntrustedModelError
@@ -133,11 +134,13 @@ def test_rolls_out_the_version_and_checks_it_through_the_service(cluster, servic
 def test_failed_smoke_check_puts_the_previous_deployment_back(cluster, service):
     url, answer = service
     _deployer(cluster, url, StandInRegistry(), version="1").check("m", _rows(), EXPECTED)
+    first = json.loads((cluster / "deployment.json").read_text())
     answer["predictions"][0]["probability"] = 0.1  # version 2 answers wrongly
     with pytest.raises(SmokeCheckError):
         _deployer(cluster, url, StandInRegistry(), version="2").check("m", _rows(), EXPECTED)
-    assert _served(cluster) == (_served(cluster)[0], 1)
-    assert _served(cluster)[0].endswith("/1")
+    assert _served(cluster) == (f"models:/{identity.MODEL_NAME}/1", 1)
+    assert json.loads((cluster / "deployment.json").read_text())["spec"] == first["spec"]
+    assert [c.split()[0] for c in _calls(cluster)][-2:] == ["rollout", "apply"]
 
 
 def test_first_rollout_that_never_gets_ready_serves_nothing(cluster, service):
