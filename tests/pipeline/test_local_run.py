@@ -53,8 +53,11 @@ def registry_state(registry: Registry) -> dict:
     }
 
 
-def test_a_run_logs_registers_and_aliases(store):
+def test_a_run_logs_registers_and_aliases(store, capsys):
     deployment = run(seed=1)
+    # The deploy note names "no previous version" in words, not as "v-".
+    progress = capsys.readouterr().err
+    assert f"v{deployment.version} (previous: none)" in progress
 
     assert (deployment.alias, deployment.previous) == (DOMAIN, "")
     version = store.client.get_model_version(store.name, deployment.version)

@@ -1,6 +1,6 @@
 import pytest
 
-from workflows.domain.promotion import PromotionError, check_promotion
+from workflows.domain.promotion import PromotionError, check_promotion, version_label
 
 
 @pytest.mark.parametrize("domain", ["development", "staging"])
@@ -17,3 +17,8 @@ def test_production_refuses_anything_but_a_release_tag(ref):
 
 def test_production_moves_from_a_release_tag():
     check_promotion("production", "refs/tags/v1.2.3")
+
+
+@pytest.mark.parametrize(("version", "label"), [("3", "v3"), ("", "none"), (None, "none")])
+def test_a_version_is_named_v_n_or_none(version, label):
+    assert version_label(version) == label
