@@ -8,7 +8,7 @@ from workflows.domain.data import BUILTIN, DataLoadError, load, split, synthetic
 from workflows.domain.schema import COLUMNS, TARGET, validate
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(valid_frames(min_rows=60, max_rows=400), st.floats(0.1, 0.5), st.integers(0, 2**31 - 1))
 def test_split_keeps_every_row_once_and_the_class_ratio(frame, test_size, seed):
     frame = frame.reset_index(drop=True)

@@ -14,7 +14,7 @@ from workflows.domain.schema import (
     validate,
 )
 
-examples = settings(max_examples=40, deadline=None)
+examples = settings(deadline=None)
 
 
 @examples
