@@ -4,7 +4,6 @@ and runs from the locked environment, so no hook repository is ever fetched."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,16 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.static._ci_helpers import ROOT, run, tool
+from tests.static._ci_helpers import ROOT, tool
+from tests.tools import copy_working_tree
 
 
 def _fresh_copy(destination: Path) -> Path:
     """What a clone would hold (tracked and new, not ignored files), as a new git repo."""
-    listed = run("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z").stdout
-    for relative in filter(None, listed.split("\0")):
-        if (ROOT / relative).is_file():
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / relative, destination / relative)
+    copy_working_tree(ROOT, destination)
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=destination, check=True)
     subprocess.run(["git", "add", "-A"], cwd=destination, check=True)
     return destination

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,8 @@ import jinja2
 import pytest
 import yaml
 from pathspec import PathSpec
+
+from tests.tools import copy_working_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT_ENV = {
@@ -31,12 +32,6 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def working_tree_files(root: Path = ROOT) -> list[str]:
-    """What git would commit here: tracked and untracked-but-not-ignored files."""
-    listed = git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    return sorted(p for p in listed.split("\0") if p and (root / p).is_file())
-
-
 def copier_excludes(answers: dict) -> Callable[[str], bool]:
     """copier.yml's `_exclude`, rendered with these answers: is a path left out?
 
@@ -53,10 +48,7 @@ def copier_excludes(answers: dict) -> Callable[[str], bool]:
 
 def snapshot_repo(destination: Path, tag: str = "v1.0.0") -> Path:
     """Copy the working tree into a fresh git repository, committed and tagged."""
-    for relative in working_tree_files():
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / relative, target)
+    copy_working_tree(ROOT, destination)
     git(destination, "init", "-q", "-b", "main")
     git(destination, "add", "-A")
     git(destination, "commit", "-q", "-m", "template snapshot")

@@ -24,8 +24,8 @@ import yaml
 from copier import run_copy, run_update
 
 from tests.template.ci_targets import ci_make_targets, make_targets
-from tests.template.conftest import ROOT, copier_excludes, git, working_tree_files
-from tests.tools import missing
+from tests.template.conftest import ROOT, copier_excludes, git
+from tests.tools import missing, working_tree_files
 from workflows import identity
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ def test_default_answers_reproduce_this_repository(template, tmp_path):
     project = render(template, tmp_path / "project")
     excluded = copier_excludes({})
     expected = [
-        p for p in working_tree_files() if not excluded(p) and not p.endswith(".jinja")
+        p for p in working_tree_files(ROOT) if not excluded(p) and not p.endswith(".jinja")
     ]  # fmt: skip
     rendered = [p for p in project_files(project) if p != ".copier-answers.yml"]
     assert rendered == expected
@@ -112,7 +112,7 @@ def _grep(project: Path, words) -> list[str]:
 def _template_lines() -> set[str]:
     """Long lines of the template's own documents (its README with the bench figures,
     its maintainer docs): none may turn up in a generated project."""
-    documents = [p for p in working_tree_files() if p.endswith(".md")]
+    documents = [p for p in working_tree_files(ROOT) if p.endswith(".md")]
     excluded = copier_excludes({})
     lines = set()
     for document in filter(excluded, documents):
