@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from workflows.domain import contract as data_contract
 from workflows.domain import data, schema
 from workflows.domain.gate import check_gate
-from workflows.domain.promotion import check_promotion
+from workflows.domain.promotion import check_promotion, version_label
 from workflows.domain.training import TrainParams
 from workflows.progress import note
 
@@ -173,12 +173,12 @@ def deploy(
         checked_by = deployer.check(uri, rows, expected)
     except Exception:
         registry.restore(before)
-        note(f"smoke check failed: @{alias} put back on v{before.current or '(none)'}")
+        note(f"smoke check failed: @{alias} put back on {version_label(before.current)}")
         raise
     moved = before.current != model.version
     previous = before.current if moved else before.previous
     what = "moved to" if moved else "already on"
-    note(f"@{alias} {what} v{model.version} (previous: v{previous or '-'}); {checked_by}")
+    note(f"@{alias} {what} v{model.version} (previous: {version_label(previous)}); {checked_by}")
     return Deployment(model.name, model.version, alias, uri, previous or "", checked_by)
 
 
