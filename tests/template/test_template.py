@@ -236,8 +236,8 @@ def test_copier_update_keeps_local_edits_and_the_project_stays_green(two_version
     # The team's own edits: its README, its data contract, one of its tests.
     readme_edit = "Our team owns this model; ask #risk-ml.\n"
     _edit(project / "README.md", "## Quickstart\n", f"{readme_edit}\n## Quickstart\n")
-    contract = "target: target\npositive: 1\nmin_rows_per_class: 10\n"
-    (project / "contract.yaml").write_text(contract)
+    _edit(project / "contract.yaml", "min_rows_per_class: 10\n", "min_rows_per_class: 12\n")
+    contract = (project / "contract.yaml").read_text()
     team_test = "\n\ndef test_the_team_setting():\n    assert 1 + 1 == 2\n"
     with (project / "tests" / "unit" / "test_settings.py").open("a") as tests:
         tests.write(team_test)
