@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ci.refs import DOMAINS
 from tests.static.cluster.rbac import Authorizer, Request, creation_requests, kubectl_requests
 from tests.static.cluster.support import HERE
 from workflows import identity
+from workflows.domain.environments import DOMAINS
 from workflows.domain.serving import serving_manifests, serving_name
 from workflows.gateways.kubernetes import Kubectl
 
