@@ -86,17 +86,21 @@ def post(host: str, port: int, body: bytes, timeout: float = 30) -> tuple[int, d
         connection.close()
 
 
+class ServerDown(RuntimeError):
+    """A candidate never answered; the bench records it and goes on."""
+
+
 def _first_answer(port: int, body: bytes, process: subprocess.Popen) -> dict:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"the server exited with code {process.returncode}")
+            raise ServerDown(f"the server exited with code {process.returncode}")
         with contextlib.suppress(OSError, ValueError):
             status, answer = post("127.0.0.1", port, body, timeout=5)
             if status == 200:
                 return answer
         time.sleep(0.05)
-    sys.exit(f"no answer on port {port} within {START_TIMEOUT:.0f} s")
+    raise ServerDown(f"no answer on port {port} within {START_TIMEOUT:.0f} s")
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -121,7 +125,16 @@ def _mlserver_folder(store: Path, port: int) -> Path:
     version = registry.alias_target(DOMAIN)
     local = registry.download_checked(f"models:/{registry.name}/{version}", folder / "files")
     (folder / "settings.json").write_text(
-        json.dumps({"http_port": port, "grpc_port": free_port(), "metrics_port": free_port()})
+        json.dumps(
+            {
+                "http_port": port,
+                "grpc_port": free_port(),
+                "metrics_port": free_port(),
+                # Inference in the server process: MLServer 1.7.1's worker pool dies
+                # at start with the uvloop this resolves to ("no current event loop").
+                "parallel_workers": 0,
+            }
+        )
     )
     (folder / "model-settings.json").write_text(
         json.dumps(
@@ -164,6 +177,8 @@ def measure_candidate(command: list[str], port: int, env: dict, bodies: Path) ->
         _first_answer(port, first, process)
         start = time.perf_counter() - started
         return {"start_seconds": start, "load": _load_test(port, bodies)}
+    except ServerDown as err:
+        return {"error": str(err)}
     finally:
         _stop(process)
 
@@ -312,6 +327,9 @@ def report(result: dict) -> str:
         f"{'p99 ms':>7} {'errors':>6}",
     ]
     for name, values in result["servers"].items():
+        if "error" in values:
+            lines.append(f"  {name:<50} failed: {values['error']}")
+            continue
         for index, (case, load_result) in enumerate(values["load"].items()):
             start = f"{values['start_seconds']:7.2f}" if index == 0 else " " * 7
             lines.append(
