@@ -248,3 +248,11 @@ def test_host_follows_the_alias_with_no_failed_request(trained, host):
     versions = [v for _, v in seen]
     assert versions[0] == before and versions[-1] == model.version
     assert set(versions) == {before, model.version}
+
+
+def test_make_serve_refuses_an_alias_that_points_nowhere(trained, monkeypatch, capsys):
+    settings, _ = trained
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setattr(serve, "_stop_on_signals", lambda: None)  # keep pytest's own handlers
+    assert serve.main(["--domain", "staging", "--port", str(_free_port())]) == 2
+    assert "points nowhere" in capsys.readouterr().err

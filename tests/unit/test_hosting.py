@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from workflows.hosting import MAX_MESSAGE, Served, bad_request_message, short_message
+from workflows.hosting import MAX_MESSAGE, Host, Served, bad_request_message, short_message
 
 SERVED = Served("3", None, None, required=("a", "b c"), optional=("d",))
 
@@ -48,3 +48,35 @@ def test_schema_and_data_are_cut_from_mlflows_message():
 
 def test_a_long_message_is_cut():
     assert len(short_message("x" * 5000)) == MAX_MESSAGE
+
+
+class RefusingRegistry:
+    """Registry's interface as Host uses it (the real one is exercised in
+    tests/integration/test_serving.py): the alias moved to a version that holds
+    types outside the allow-list."""
+
+    name = "m"
+
+    def __init__(self, target: str):
+        self.target = target
+        self.downloads: list[str] = []
+
+    def alias_target(self, alias: str) -> str:
+        return self.target
+
+    def download_checked(self, model_uri, folder):
+        from workflows.gateways.registry import UntrustedModelError
+
+        self.downloads.append(model_uri)
+        raise UntrustedModelError(f"{model_uri}: holds types outside the allow-list: ['os.system']")
+
+
+def test_a_version_that_fails_its_check_is_refused_once_and_the_old_one_keeps_serving():
+    registry = RefusingRegistry("4")
+    host = Host(registry, "development", SERVED, poll_seconds=1)
+    assert host.check_alias() is None
+    assert host.served is SERVED and host.refused == "4"
+    assert host.check_alias() is None  # not downloaded again while the alias stays there
+    assert registry.downloads == ["models:/m/4"]
+    registry.target = "3"  # moved back to what is served: nothing to do
+    assert host.check_alias() is None and host.served is SERVED
