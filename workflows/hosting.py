@@ -61,8 +61,13 @@ def load_version(registry: Registry, version: str) -> Served:
     uri = f"models:/{registry.name}/{version}"
     with tempfile.TemporaryDirectory(prefix="serve-") as folder:
         local = registry.download_checked(uri, Path(folder))
+        path = list(sys.path)
         with _pickle_allowed():
             model = mlflow.pyfunc.load_model(str(local))
+        # MLflow prepends the model's code_paths to sys.path for good. The model's
+        # class is already imported from this project (workflows.domain.model), so
+        # the logged copy is never run here; nothing later may import from it either.
+        sys.path[:] = path
         example = _example(local)
     schema = model.metadata.get_input_schema()
     inputs = schema.inputs if schema is not None and schema.has_input_names() else []

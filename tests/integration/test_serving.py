@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -179,6 +181,8 @@ def test_host_answers_like_the_model_and_names_the_version(trained, host):
     assert status == 200
     assert body["model_version"] == following.served.version
     assert [p["label"] for p in body["predictions"]] == model.predict(rows)["label"].tolist()
+    # The model's logged code is not importable here: the class is the project's own.
+    assert not [p for p in sys.path if Path(p).name == "code" and "serve-" in p]
 
 
 def test_host_400_names_the_wrong_column_without_the_schema(trained, host):
