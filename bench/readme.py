@@ -30,9 +30,12 @@ def table(results: dict) -> str:
         seconds = " / ".join(f"{s['total_s']:.0f}" for s in sizes)
         memory = " / ".join(f"{s['peak_rss_mb'] / 1024:.2f}" for s in sizes)
         lines.append(f"| {rows} synthetic rows, whole pipeline | {seconds} s, peak {memory} GB |")
-    parts = [part for part in results.values() if isinstance(part, dict)]
-    measured = sorted({part.get("measured", "") for part in parts} - {""})
-    return "\n".join([*lines, "", "Measured " + "; ".join(measured) + "."])
+    measured = [
+        f"{name}: {part['measured']}"
+        for name, part in results.items()
+        if isinstance(part, dict) and part.get("measured")
+    ]
+    return "\n".join([*lines, "", "Measured by `make bench`: " + "; ".join(measured) + "."])
 
 
 def _pipeline_rows(pipeline: dict) -> list[str]:
