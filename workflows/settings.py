@@ -1,7 +1,8 @@
 """One typed settings object, read from the environment.
 
 MLFLOW_TRACKING_URI   tracking + registry server; default: SQLite in .mlflow/
-MODEL_NAME            registered model name; default: identity.MODEL_NAME
+MODEL_NAME            registered model name; default: identity.MODEL_NAME. 1 to 100
+                      letters, digits, '.', '_', '-' (MLflow URIs and search filters)
 DOMAIN                development | staging | production; default: development
                       (in a cluster Flyte's FLYTE_INTERNAL_EXECUTION_DOMAIN wins)
 MIN_AUC               quality gate; default: identity.DEFAULT_MIN_AUC
@@ -16,7 +17,7 @@ DEPLOY_TARGET         local | kubernetes; default: local. kubernetes (in the clu
                       deploy also rolls out Deployment + Service `model-<domain>` and
                       smoke-tests it through the Service (needs kubectl in the image)
 SERVING_NAMESPACE     namespace of `model-<domain>`; default: <flyte project>-<domain>,
-                      the namespace Flyte runs the domain's tasks in
+                      the namespace Flyte runs the domain's tasks in (an RFC 1123 label)
 SERVING_IMAGE         image of the serving pods; default: FLYTE_INTERNAL_IMAGE, the
                       pipeline image the task itself runs in
 """
@@ -25,13 +26,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from ci.refs import DOMAINS
 from workflows import identity
 from workflows.domain.data import SYNTHETIC_PREFIX
+from workflows.domain.environments import DOMAINS
 from workflows.domain.gate import check_min_auc
+from workflows.domain.names import check_dns_label, check_model_name
 from workflows.domain.training import DEFAULT_ESTIMATOR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -80,10 +84,13 @@ class Settings:
             raise SettingsError(
                 "DEPLOY_TARGET=kubernetes needs SERVING_IMAGE (or FLYTE_INTERNAL_IMAGE)"
             )
+        namespace = env.get("SERVING_NAMESPACE") or f"{identity.FLYTE_PROJECT}-{domain}"
         return cls(
             tracking_uri=tracking_uri,
             artifact_root=_artifact_root(tracking_uri),
-            model_name=env.get("MODEL_NAME") or identity.MODEL_NAME,
+            model_name=_checked(
+                "MODEL_NAME", check_model_name, env.get("MODEL_NAME") or identity.MODEL_NAME
+            ),
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
             domain=domain,
             min_auc=_min_auc(env.get("MIN_AUC", "")),
@@ -95,7 +102,9 @@ class Settings:
             git_ref=env.get("GIT_REF") or _git("symbolic-ref", "-q", "HEAD"),
             serving_url=env.get("SERVING_URL", ""),
             deploy_target=target,
-            serving_namespace=env.get("SERVING_NAMESPACE") or f"{identity.FLYTE_PROJECT}-{domain}",
+            serving_namespace=_checked(
+                "SERVING_NAMESPACE", partial(check_dns_label, what="namespace"), namespace
+            ),
             serving_image=image,
         )
 
@@ -114,6 +123,14 @@ def _domain(env: dict[str, str]) -> str:
     if domain not in DOMAINS:
         raise SettingsError(f"DOMAIN={domain!r}: must be one of {', '.join(DOMAINS)}")
     return domain
+
+
+def _checked(variable: str, check: Callable[[str], str], value: str) -> str:
+    """`value` when the target system's rule accepts it; else an error naming the variable."""
+    try:
+        return check(value)
+    except ValueError as err:
+        raise SettingsError(f"{variable}: {err}") from None
 
 
 def _min_auc(text: str) -> float:

@@ -33,7 +33,7 @@ def _settings(git_sha: str = "", git_ref: str = "") -> Settings:
 @task
 def prepare(data: str, test_size: float, seed: int) -> Split:
     with step("prepare"):
-        settings = _settings()
+        settings = _settings()  # the first task: bad settings stop the run before training
         return Split(*steps.prepare(settings.contract_path, data or settings.data, test_size, seed))
 
 

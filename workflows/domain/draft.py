@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from workflows.domain.contract import DEFAULT_MIN_ROWS_PER_CLASS, Contract, Feature
 from workflows.domain.errors import PipelineError
-from workflows.domain.schema import examples
+from workflows.domain.schema import examples, plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,10 +56,8 @@ def draft(
             f"{len(labels)}: {examples(labels[:10]) or 'none'}"
             + (" ..." if len(labels) > 10 else "")
         )
-    chosen, why_positive = _positive(frame[target], [_plain(v) for v in labels], positive)
-    negative = next(
-        label for label in map(_plain, labels) if label is not chosen and label != chosen
-    )
+    chosen, why_positive = _positive(frame[target], [plain(v) for v in labels], positive)
+    negative = next(label for label in map(plain, labels) if label != chosen)
     decisions = [Decision(target, "target", f"positive label {chosen!r} ({why_positive})")]
     missing_rows = int(frame[target].isna().sum())
     if missing_rows:
@@ -93,11 +91,6 @@ def draft(
         source=source,
     )
     return contract, decisions
-
-
-def _plain(value):
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
 
 
 def _positive(column: pd.Series, labels: list, asked: str | None) -> tuple[object, str]:

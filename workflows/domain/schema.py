@@ -42,12 +42,13 @@ class DataValidationError(PipelineError, ValueError):
 
 def examples(values) -> str:
     """Up to three distinct values, as a person reads them: 'abc', 0.5, None."""
-    seen = list(dict.fromkeys(_plain(v) for v in values))[:_EXAMPLES]
+    seen = list(dict.fromkeys(plain(v) for v in values))[:_EXAMPLES]
     return ", ".join(repr(v) for v in seen)
 
 
-def _plain(value):
-    item = getattr(value, "item", None)  # numpy scalars -> Python, so repr reads naturally
+def plain(value):
+    """A numpy scalar as the Python value it holds; anything else as it is."""
+    item = getattr(value, "item", None)  # so repr reads naturally: 1, not np.int64(1)
     return item() if callable(item) else value
 
 
@@ -131,14 +132,20 @@ def _numeric_problems(present: pd.Series) -> list[str]:
     if pd.api.types.is_bool_dtype(present):
         return [f"true/false values, e.g. {examples(present)}; mark the feature boolean"]
     if not pd.api.types.is_numeric_dtype(present):
-        is_number = present.map(
-            lambda v: (
-                isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-            )
-        )
-        bad = present[~is_number]
-        if len(bad):
-            return [f"{len(bad)} value(s) that are not numbers, e.g. {examples(bad)}"]
+        number = int | float | np.integer | np.floating
+        is_number = present.map(lambda v: isinstance(v, number) and not isinstance(v, bool))
+        as_text = present[~is_number]
+        parsed = pd.to_numeric(as_text.map(str), errors="coerce")
+        not_numbers = as_text[parsed.isna()]
+        if len(not_numbers):
+            return [
+                f"{len(not_numbers)} value(s) that are not numbers, e.g. {examples(not_numbers)}"
+            ]
+        if len(as_text):
+            return [
+                f"{len(as_text)} number(s) stored as text, e.g. {examples(as_text)}; "
+                "store them as numbers"
+            ]
         present = present.astype(float)
     values = present.to_numpy(dtype=float)
     problems = []
@@ -183,7 +190,7 @@ def _target_problems(column: pd.Series, contract: Contract) -> list[str]:
 def is_label(value, label) -> bool:
     """Equal as values, and text only matches text: 1 == 1.0 is the same label,
     "1" and 1 are not, and True is not 1."""
-    value = _plain(value)
+    value = plain(value)
     if isinstance(label, str) or isinstance(value, str):
         return isinstance(label, str) and isinstance(value, str) and value == label
     if isinstance(label, bool) or isinstance(value, bool):

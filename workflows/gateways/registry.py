@@ -166,8 +166,10 @@ class Registry:
 
     def find_version(self, tag: str, value: str) -> str | None:
         """The newest version of this model whose tag `tag` equals `value`."""
+        from workflows.domain.names import mlflow_filter_string as quoted
+
         found = self.client.search_model_versions(
-            f"name = '{self.name}' and tags.{tag} = '{value}'"
+            f"name = {quoted(self.name)} and tags.`{tag}` = {quoted(value)}"
         )
         return str(max(int(v.version) for v in found)) if found else None
 

@@ -204,3 +204,9 @@ def test_column_and_value_problems_come_together():
 
 def test_too_few_rows_are_named():
     assert "(table)" in problems_of(numeric_table(10), numeric_contract())
+
+
+def test_numbers_stored_as_text_are_named_not_parsed():
+    frame = numeric_table()
+    frame["x"] = frame["x"].map(str)
+    assert "stored as text" in problems_of(frame, numeric_contract())["x"]

