@@ -163,7 +163,25 @@ def candidates(store: Path, port: int) -> dict[str, list[str]]:
     return found
 
 
-def measure_candidate(command: list[str], port: int, env: dict, bodies: Path) -> dict:
+def expected_probabilities(store: Path, body: dict) -> list[float]:
+    """P(positive) the registered model itself gives the rows of `body` (not timed)."""
+    import pandas as pd
+
+    from workflows.gateways.registry import Registry
+    from workflows.settings import Settings
+
+    settings = Settings.from_env(_env(store))
+    model = Registry(settings).load_model(f"models:/{settings.model_name}@{DOMAIN}")
+    rows = pd.DataFrame(body["dataframe_split"]["data"], columns=body["dataframe_split"]["columns"])
+    return [float(p) for p in model.positive_probability(rows)]
+
+
+def measure_candidate(
+    command: list[str], port: int, env: dict, bodies: Path, expected: list[float]
+) -> dict:
+    """Start to the first correct answer, then the load test; the server is stopped."""
+    from workflows.gateways.deployer import SmokeCheckError, compare
+
     if Path(command[0]).name == "mlserver":
         # Its MLflow runtime loads the files _mlserver_folder checked against our allow-list.
         env = env | {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}
@@ -174,10 +192,11 @@ def measure_candidate(command: list[str], port: int, env: dict, bodies: Path) ->
         start_new_session=True,
     )  # fmt: skip
     try:
-        _first_answer(port, first, process)
+        answer = _first_answer(port, first, process)
         start = time.perf_counter() - started
+        compare(command[-1], [p["probability"] for p in answer["predictions"]], expected)
         return {"start_seconds": start, "load": _load_test(port, bodies)}
-    except ServerDown as err:
+    except (ServerDown, SmokeCheckError) as err:
         return {"error": str(err)}
     finally:
         _stop(process)
@@ -244,11 +263,12 @@ def measure(runs: int) -> dict:
         _pipeline(env)
         bodies = store / "bodies.json"
         bodies.write_text(json.dumps({case: example_rows(store, n) for case, n in CASES.items()}))
+        expected = expected_probabilities(store, example_rows(store, 1))
         servers = {}
         port = free_port()
         for name, command in candidates(store, port).items():
             print(f"serving: {name} ...", file=sys.stderr, flush=True)
-            servers[name] = measure_candidate(command, port, env, bodies)
+            servers[name] = measure_candidate(command, port, env, bodies, expected)
         print("serving: load across an alias switch ...", file=sys.stderr, flush=True)
         moved = switch(store, env, json.dumps(example_rows(store, 1)).encode())
     return {"load_before": os.getloadavg(), "servers": servers, "switch": moved}
