@@ -51,6 +51,7 @@ class Served:
     input_schema: object  # mlflow.types.Schema | None
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    example: dict | None = None  # the request body logged with the model, if any
 
 
 def load_version(registry: Registry, version: str) -> Served:
@@ -77,6 +78,7 @@ def load_version(registry: Registry, version: str) -> Served:
         schema,
         tuple(c.name for c in inputs if c.required),
         tuple(c.name for c in inputs if not c.required),
+        example,
     )
     if example is not None:
         status, body = answer(served, json.dumps(example).encode(), "application/json")

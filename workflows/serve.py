@@ -252,12 +252,12 @@ def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
     served = hosting.load_version(registry, version)
     host = hosting.Host(registry, settings.domain, served, args.poll)
     with hosting.hosting(host, args.host, args.port) as (url, _):
-        example = registry.serving_example(f"models:/{settings.model_name}/{version}")
+        # Nothing but printing and waiting in here: a signal lands where it can stop us.
         print(
             f"\nserving {alias_uri} (v{version}, checked against the allow-list) at {url}\n"
             f"following the alias every {args.poll:g} s; Ctrl-C stops\n"
         )
-        print(example_request(url, example), flush=True)
+        print(example_request(url, served.example), flush=True)
         threading.Event().wait()  # until Ctrl-C or SIGTERM raises KeyboardInterrupt
     return 0
 
