@@ -9,7 +9,7 @@ PY := $(UV) run --locked python
 # one installs it on demand, e.g. $(call PY_WITH,static) -m pytest tests/static.
 PY_WITH = $(UV) run --locked $(addprefix --group ,$(1)) python
 DOMAIN ?= development
-export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS
+export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS
 
 ##@ Setup
 .PHONY: help install clean
@@ -35,14 +35,14 @@ contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=
 run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
 	$(PY) -m workflows run
 
-serve: ## Serve models:/<model>@DOMAIN over HTTP on 127.0.0.1 (PORT=, default 5001)
-	$(PY) -m workflows.serve --domain $(DOMAIN) --port $(or $(PORT),5001)
+serve: ## Serve @DOMAIN on 127.0.0.1 and follow the alias (PORT=5001, SERVE_POLL_SECONDS=2, SERVER=mlflow)
+	$(PY) -m workflows.serve --domain $(DOMAIN) --port $(or $(PORT),5001) $(if $(SERVER),--server $(SERVER))
 
 mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
 	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
 		--host 127.0.0.1 --port $(or $(PORT),5000)
 
-bench: ## Time the pipeline vs the baseline, serving and scale (RUNS=3, ONLY=pipeline|serving|scale)
+bench: ## Paired runs vs the baseline, serving candidates + alias switch, scale (RUNS=3, ONLY=)
 	$(PY) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality

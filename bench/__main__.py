@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[1] / ".bench" / "results.json"
@@ -41,12 +44,22 @@ def main() -> None:
             from bench import scale as module
 
             results[part] = module.measure()
+        results[part]["measured"] = _when_and_where()
         print(module.report(results[part]) + "\n", flush=True)
         # Written after each part: a later part failing keeps the earlier numbers.
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2))
 
     print(f"written to {RESULTS}")
+
+
+def _when_and_where() -> str:
+    """The date, the machine and how busy it was: absolute numbers mean nothing without them."""
+    load = os.getloadavg()[0]
+    return (
+        f"{time.strftime('%Y-%m-%d', time.gmtime())} on {os.cpu_count()} CPUs "
+        f"({platform.machine()}, {platform.system()}), load average {load:.1f} at the end"
+    )
 
 
 if __name__ == "__main__":

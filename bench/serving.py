@@ -1,10 +1,19 @@
-"""Time to a serving model, and the local scoring server's throughput.
+"""Serving: server candidates side by side, and time from a change to a served answer.
 
-Time to serving: from the start of `python -m workflows run` (what `make run`
-starts) to the first correct prediction from `python -m workflows.serve` (what
-`make serve` starts), each run in a fresh SQLite store. Then a short load test
-against the last server, from a second process (`python -m bench.serving load`)
-on loopback: a bounded number of requests per case, with a time cap.
+For one model (the pipeline run once into a fresh SQLite store), each candidate
+server is started in its own process and measured in turn:
+- start: from launching it to its first correct answer;
+- throughput and latency of 1-row and 100-row requests from 4 keep-alive
+  clients in a second process (`python -m bench.serving load`) on loopback.
+Candidates: `make serve` (in-process, follows the alias), MLflow's scoring
+server with 1 and 2 workers, and MLServer with its MLflow runtime when an
+`mlserver` executable is found (MLSERVER=<path> or on PATH; it is not a
+dependency of the project).
+
+Then the switch: `make serve` is running and a load client sends 1-row
+requests without pause while `python -m workflows run` trains and moves the
+alias to a new version. Reported: failed requests (the goal is 0) and the time
+from the start of the run to the first answer given by the new version.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,103 +31,140 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-
-from bench.stats import header, row, summary
-from workflows.gateways.deployer import SmokeCheckError, compare, invocations_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = "development"
-REQUESTS = 300
+REQUESTS = 400
 THREADS = 4
-TIME_CAP = 30.0
+TIME_CAP = 20.0
 CASES = {"1 row": 1, "100 rows": 100}
+JSON = {"Content-Type": "application/json"}
+START_TIMEOUT = 300.0
 
 
-def _env(store: Path) -> dict[str, str]:
+def _env(store: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("MIN_AUC", "DATA", "ROWS", "DOMAIN")}
     return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}", "DOMAIN": DOMAIN}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def held_out(rows: int) -> tuple[list[str], list[list]]:
-    """Held-out rows of the project's default table, as the pipeline splits it (seed 42)."""
-    import pandas as pd
-
-    from workflows import steps
-    from workflows.domain import contract as data_contract
-    from workflows.domain.training import features_and_target
-    from workflows.settings import Settings
-
-    settings = Settings.from_env()
-    _, test = steps.prepare(settings.contract_path, settings.data, 0.25, 42)
-    features, _ = features_and_target(test, data_contract.load(settings.contract_path))
-    repeats = -(-rows // len(features))  # more rows than held out: repeat them
-    features = pd.concat([features] * repeats, ignore_index=True).head(rows)
-    split = json.loads(invocations_payload(features))["dataframe_split"]
-    return split["columns"], split["data"]
-
-
-def _payload(columns: list[str], data: list[list]) -> bytes:
-    return json.dumps({"dataframe_split": {"columns": columns, "data": data}}).encode()
-
-
-def _first_prediction(url: str, body: bytes, server: subprocess.Popen, timeout: float) -> list:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit(f"the scoring server exited with code {server.returncode}")
-        request = urllib.request.Request(
-            f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return json.load(response)["predictions"]
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.1)
-    sys.exit(f"no prediction from {url} within {timeout:.0f} s")
-
-
-def _stop(server: subprocess.Popen) -> None:
-    # Ctrl-C, as a user would: workflows.serve then stops its scoring server's group.
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(server.pid, signal.SIGINT)
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def one_run(store: Path, columns: list[str], rows: list[list[float]]) -> tuple[dict, Path]:
-    env = _env(store)
+def _pipeline(env: dict[str, str], **extra: str) -> float:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "workflows", "run"], env=env, cwd=ROOT, capture_output=True
+        [sys.executable, "-m", "workflows", "run"], env=env | extra, cwd=ROOT, capture_output=True
     )
-    pipeline = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"pipeline failed:\n{done.stderr.decode()[-3000:]}")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "workflows.serve", "--domain", DOMAIN, "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    got = _first_prediction(url, _payload(columns, rows), server, timeout=300)
-    to_serving = time.perf_counter() - started
-    return {"pipeline": pipeline, "to_serving": to_serving, "predictions": got}, (server, url)
+    return time.perf_counter() - started
 
 
-def _expected(store: Path, columns: list[str], rows: list[list]) -> list[float]:
-    """The registered model's own P(positive), loaded in this process (not timed)."""
+def example_rows(store: Path, rows: int) -> dict:
+    """A `dataframe_split` body of `rows` rows: the model's logged example, repeated."""
+    from workflows.gateways.registry import Registry
+    from workflows.settings import Settings
+
+    settings = Settings.from_env(_env(store))
+    body = Registry(settings).serving_example(f"models:/{settings.model_name}@{DOMAIN}")
+    data = body["dataframe_split"]["data"]
+    repeated = (data * -(-rows // len(data)))[:rows]
+    return {"dataframe_split": {"columns": body["dataframe_split"]["columns"], "data": repeated}}
+
+
+def post(host: str, port: int, body: bytes, timeout: float = 30) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
+
+
+class ServerDown(RuntimeError):
+    """A candidate never answered; the bench records it and goes on."""
+
+
+def _first_answer(port: int, body: bytes, process: subprocess.Popen) -> dict:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerDown(f"the server exited with code {process.returncode}")
+        with contextlib.suppress(OSError, ValueError):
+            status, answer = post("127.0.0.1", port, body, timeout=5)
+            if status == 200:
+                return answer
+        time.sleep(0.05)
+    raise ServerDown(f"no answer on port {port} within {START_TIMEOUT:.0f} s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Ctrl-C, as a user would; the whole group if it does not end in time."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _mlserver_folder(store: Path, port: int) -> Path:
+    """MLServer's settings for the model behind the alias, checked against our allow-list."""
+    from workflows.gateways.registry import Registry
+    from workflows.settings import Settings
+
+    registry = Registry(Settings.from_env(_env(store)))
+    folder = Path(tempfile.mkdtemp(prefix="mlserver-", dir=store))
+    version = registry.alias_target(DOMAIN)
+    local = registry.download_checked(f"models:/{registry.name}/{version}", folder / "files")
+    (folder / "settings.json").write_text(
+        json.dumps(
+            {
+                "http_port": port,
+                "grpc_port": free_port(),
+                "metrics_port": free_port(),
+                # Inference in the server process: MLServer 1.7.1's worker pool dies
+                # at start with the uvloop this resolves to ("no current event loop").
+                "parallel_workers": 0,
+            }
+        )
+    )
+    (folder / "model-settings.json").write_text(
+        json.dumps(
+            {
+                "name": "model",
+                "implementation": "mlserver_mlflow.MLflowRuntime",
+                "parameters": {"uri": str(local)},
+            }
+        )
+    )
+    return folder
+
+
+def candidates(store: Path, port: int) -> dict[str, list[str]]:
+    serve = [sys.executable, "-m", "workflows.serve", "--domain", DOMAIN, "--port", str(port)]
+    found = {
+        "make serve (in-process pyfunc, follows the alias)": serve,
+        "mlflow models serve, 1 worker": [*serve, "--server", "mlflow", "--workers", "1"],
+        "mlflow models serve, 2 workers": [*serve, "--server", "mlflow", "--workers", "2"],
+    }
+    mlserver = os.environ.get("MLSERVER") or shutil.which("mlserver")
+    if mlserver:
+        found["MLServer 1.7 + MLflow runtime"] = [
+            mlserver, "start", str(_mlserver_folder(store, port)),
+        ]  # fmt: skip
+    return found
+
+
+def expected_probabilities(store: Path, body: dict) -> list[float]:
+    """P(positive) the registered model itself gives the rows of `body` (not timed)."""
     import pandas as pd
 
     from workflows.gateways.registry import Registry
@@ -125,43 +172,110 @@ def _expected(store: Path, columns: list[str], rows: list[list]) -> list[float]:
 
     settings = Settings.from_env(_env(store))
     model = Registry(settings).load_model(f"models:/{settings.model_name}@{DOMAIN}")
-    return [float(p) for p in model.positive_probability(pd.DataFrame(rows, columns=columns))]
+    rows = pd.DataFrame(body["dataframe_split"]["data"], columns=body["dataframe_split"]["columns"])
+    return [float(p) for p in model.positive_probability(rows)]
 
 
-def measure(runs: int) -> dict:
-    columns, rows = held_out(20)
-    times: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="bench-serving-") as folder:
-        for index in range(runs):
-            print(f"time to serving, run {index + 1}/{runs} ...", file=sys.stderr, flush=True)
-            store = Path(folder) / f"run-{index}"
-            store.mkdir()
-            result, (server, url) = one_run(store, columns, rows)
-            try:
-                served = [p["probability"] for p in result.pop("predictions")]
+def measure_candidate(
+    command: list[str], port: int, env: dict, bodies: Path, expected: list[float]
+) -> dict:
+    """Start to the first correct answer, then the load test; the server is stopped."""
+    from workflows.gateways.deployer import SmokeCheckError, compare
+
+    if Path(command[0]).name == "mlserver":
+        # Its MLflow runtime loads the files _mlserver_folder checked against our allow-list.
+        env = env | {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}
+    first = json.dumps(json.loads(bodies.read_text())["1 row"]).encode()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        answer = _first_answer(port, first, process)
+        start = time.perf_counter() - started
+        compare(command[-1], [p["probability"] for p in answer["predictions"]], expected)
+        return {"start_seconds": start, "load": _load_test(port, bodies)}
+    except (ServerDown, SmokeCheckError) as err:
+        return {"error": str(err)}
+    finally:
+        _stop(process)
+
+
+def switch(store: Path, env: dict, body: bytes) -> dict:
+    """Requests without pause while the pipeline moves the alias to a new version."""
+    port = free_port()
+    command = [sys.executable, "-m", "workflows.serve", "--domain", DOMAIN, "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        before = _first_answer(port, body, process)["model_version"]
+        seen: list[tuple[float, int, str]] = []  # (time, status, version)
+        stop = threading.Event()
+
+        def client() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            while not stop.is_set():
                 try:
-                    compare("the scoring server", served, _expected(store, columns, rows))
-                except SmokeCheckError as err:
-                    sys.exit(str(err))
-                times.append(result)
-                if index == runs - 1:
-                    print("load test ...", file=sys.stderr, flush=True)
-                    throughput = _load_test(url)
-            finally:
-                _stop(server)
-    pipeline = [t["pipeline"] for t in times]
-    serving = [t["to_serving"] for t in times]
+                    connection.request("POST", "/invocations", body, JSON)
+                    response = connection.getresponse()
+                    answer = json.loads(response.read())
+                    seen.append((time.perf_counter(), response.status, answer.get("model_version")))
+                except (OSError, ValueError, http.client.HTTPException):
+                    seen.append((time.perf_counter(), 0, ""))
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.close()
+
+        clients = [threading.Thread(target=client) for _ in range(2)]
+        for thread in clients:
+            thread.start()
+        started = time.perf_counter()
+        # Another seed gives another model, so the run registers a new version.
+        pipeline = _pipeline(env, PARAMS=json.dumps({"max_depth": 3}))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(v not in (before, "") for *_, v in seen):
+            time.sleep(0.05)
+        time.sleep(1.0)  # and keep the load on a little after the swap
+        stop.set()
+        for thread in clients:
+            thread.join()
+    finally:
+        _stop(process)
+    after = [t for t, status, v in seen if status == 200 and v not in (before, "")]
     return {
-        "runs": runs,
-        "pipeline_seconds": summary(pipeline),
-        "time_to_serving_seconds": summary(serving),
-        "server_start_seconds": summary([s - p for s, p in zip(serving, pipeline, strict=True)]),
-        "throughput": throughput,
+        "requests": len(seen),
+        "failed": sum(status != 200 for _, status, _ in seen),
+        "version_before": before,
+        "version_after": seen[-1][2] if seen else "",
+        "pipeline_seconds": pipeline,
+        "run_start_to_new_version_seconds": (min(after) - started) if after else None,
     }
 
 
-def _load_test(url: str) -> dict:
-    command = [sys.executable, "-m", "bench.serving", "load", url]
+def measure(runs: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-serving-") as folder:
+        store = Path(folder)
+        env = _env(store)
+        print("serving: the pipeline once, for a model ...", file=sys.stderr, flush=True)
+        _pipeline(env)
+        bodies = store / "bodies.json"
+        bodies.write_text(json.dumps({case: example_rows(store, n) for case, n in CASES.items()}))
+        expected = expected_probabilities(store, example_rows(store, 1))
+        servers = {}
+        port = free_port()
+        for name, command in candidates(store, port).items():
+            print(f"serving: {name} ...", file=sys.stderr, flush=True)
+            servers[name] = measure_candidate(command, port, env, bodies, expected)
+        print("serving: load across an alias switch ...", file=sys.stderr, flush=True)
+        moved = switch(store, env, json.dumps(example_rows(store, 1)).encode())
+    return {"load_before": os.getloadavg(), "servers": servers, "switch": moved}
+
+
+def _load_test(port: int, bodies: Path) -> dict:
+    command = [sys.executable, "-m", "bench.serving", "load", str(port), "--bodies", str(bodies)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         sys.exit(f"load test failed:\n{done.stderr[-3000:]}")
@@ -171,20 +285,15 @@ def _load_test(url: str) -> dict:
 # --- the load client: runs in its own process ---------------------------------------
 
 
-def load(url: str, requests: int = REQUESTS, threads: int = THREADS) -> dict:
-    host, port = url.removeprefix("http://").split(":")
+def load(port: int, bodies: dict[str, bytes]) -> dict:
     results = {}
-    for case, rows in CASES.items():
-        columns, data = held_out(rows)
-        latencies, errors, wall = _hammer(
-            host, int(port), _payload(columns, data), requests, threads
-        )
+    for case, body in bodies.items():
+        latencies, errors, wall = _hammer("127.0.0.1", port, body, REQUESTS, THREADS)
         ordered = sorted(latencies)
         results[case] = {
-            "rows_per_request": rows,
             "requests": len(ordered),
             "errors": errors,
-            "concurrency": threads,
+            "concurrency": THREADS,
             "requests_per_second": len(ordered) / wall,
             "p50_ms": 1000 * ordered[len(ordered) // 2],
             "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
@@ -231,28 +340,42 @@ def _hammer(
 
 def report(result: dict) -> str:
     lines = [
-        f"time to a serving model, seconds ({result['runs']} runs, fresh store each)",
-        header(),
-        row("pipeline (make run)", result["pipeline_seconds"]),
-        row("then server up, first prediction", result["server_start_seconds"]),
-        row("run start -> first prediction", result["time_to_serving_seconds"]),
-        "",
-        "local scoring server throughput (1 uvicorn worker, loopback, keep-alive)",
-        f"  {'request':<12} {'requests':>8} {'clients':>7} {'req/s':>8} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'errors':>6}",
+        f"serving (load average {result['load_before'][0]:.1f} at the end): "
+        f"{THREADS} keep-alive clients on loopback, up to {REQUESTS} requests or "
+        f"{TIME_CAP:.0f} s per case",
+        f"  {'server':<50} {'start s':>7} {'case':<9} {'req/s':>7} {'p50 ms':>7} "
+        f"{'p99 ms':>7} {'errors':>6}",
     ]
-    for case, values in result["throughput"].items():
-        lines.append(
-            f"  {case:<12} {values['requests']:>8} {values['concurrency']:>7} "
-            f"{values['requests_per_second']:>8.1f} {values['p50_ms']:>8.1f} "
-            f"{values['p99_ms']:>8.1f} {values['errors']:>6}"
-        )
+    for name, values in result["servers"].items():
+        if "error" in values:
+            lines.append(f"  {name:<50} failed: {values['error']}")
+            continue
+        for index, (case, load_result) in enumerate(values["load"].items()):
+            start = f"{values['start_seconds']:7.2f}" if index == 0 else " " * 7
+            lines.append(
+                f"  {name if index == 0 else '':<50} {start} {case:<9} "
+                f"{load_result['requests_per_second']:7.1f} {load_result['p50_ms']:7.1f} "
+                f"{load_result['p99_ms']:7.1f} {load_result['errors']:>6}"
+            )
+    moved = result["switch"]
+    to_new = moved["run_start_to_new_version_seconds"]
+    lines += [
+        "",
+        f"alias switch under load: v{moved['version_before']} -> v{moved['version_after']}, "
+        f"{moved['requests']} requests, {moved['failed']} failed",
+        f"  make run {moved['pipeline_seconds']:.2f} s; run start -> first answer of the new "
+        f"version: {to_new:.2f} s"
+        if to_new is not None
+        else "  the new version never answered",
+    ]
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.serving")
     parser.add_argument("command", choices=["load"])
-    parser.add_argument("url")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--bodies", required=True, help="JSON file: case -> request body")
     args = parser.parse_args()
-    print(json.dumps(load(args.url)))
+    cases = json.loads(Path(args.bodies).read_text())
+    print(json.dumps(load(args.port, {k: json.dumps(v).encode() for k, v in cases.items()})))

@@ -1,10 +1,13 @@
 """`python -m workflows.serve --domain <domain>`: serve `@<domain>` over HTTP locally.
 
-What `make serve` runs. It checks the model behind the alias against our own
-skops allow-list first (Registry.load_model), then starts MLflow's scoring
-server (`mlflow models serve --env-manager local`) on the very version it
-checked, and prints the URL and an example request. Ctrl-C stops the server
-and every worker it started.
+What `make serve` runs. By default (`--server pyfunc`) it serves in this
+process through MLflow's own scoring code and follows the alias: when the
+pipeline moves `@<domain>`, the new version is checked, loaded and swapped in
+with no failed request (workflows/hosting.py). `--server mlflow` instead checks
+the version behind the alias against our skops allow-list (Registry.load_model)
+and starts MLflow's scoring server (`mlflow models serve --env-manager local`)
+on that very version, fixed. Both print the URL and an example request; Ctrl-C
+stops the server and every worker it started.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,10 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from workflows.hosting import DEFAULT_POLL_SECONDS
+
 if TYPE_CHECKING:
     from workflows.settings import Settings
 
 DEFAULT_PORT = 5001
+SERVERS = ("pyfunc", "mlflow")
 # The scoring server imports mlflow, pandas and sklearn and loads the model
 # before it answers: ~25 s on a busy 2-core machine.
 START_TIMEOUT = 180.0
@@ -180,14 +187,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domain", default=os.environ.get("DOMAIN") or "development")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="pyfunc",
+        help="pyfunc: in this process, follows the alias (default); "
+        "mlflow: `mlflow models serve` on the alias's version, fixed",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="mlflow server only")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=float(os.environ.get("SERVE_POLL_SECONDS") or DEFAULT_POLL_SECONDS),
+        help="pyfunc: seconds between looks at the alias (SERVE_POLL_SECONDS)",
+    )
     args = parser.parse_args(argv)
+    if args.poll <= 0:
+        parser.error("--poll must be a positive number of seconds")
     try:
         settings = Settings.from_env({**os.environ, "DOMAIN": args.domain})
+        if args.server == "pyfunc":
+            return _serve_in_process(settings, args)
         verified = verify(settings, settings.domain)
     except (SettingsError, ServeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return 0
     except Exception as err:  # e.g. UntrustedModelError: never serve it
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
@@ -210,6 +237,29 @@ def main(argv: list[str] | None = None) -> int:
     except ServeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+
+
+def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve @domain here and follow it (workflows/hosting.py) until Ctrl-C."""
+    from workflows import hosting
+    from workflows.gateways.registry import Registry
+
+    registry = Registry(settings)
+    alias_uri = f"models:/{settings.model_name}@{settings.domain}"
+    version = registry.alias_target(settings.domain)
+    if version is None:
+        raise ServeError(f"{alias_uri} points nowhere: run the pipeline first (make run)")
+    served = hosting.load_version(registry, version)
+    host = hosting.Host(registry, settings.domain, served, args.poll)
+    with hosting.hosting(host, args.host, args.port) as (url, _):
+        # Nothing but printing and waiting in here: a signal lands where it can stop us.
+        print(
+            f"\nserving {alias_uri} (v{version}, checked against the allow-list) at {url}\n"
+            f"following the alias every {args.poll:g} s; Ctrl-C stops\n"
+        )
+        print(example_request(url, served.example), flush=True)
+        threading.Event().wait()  # until Ctrl-C or SIGTERM raises KeyboardInterrupt
+    return 0
 
 
 if __name__ == "__main__":

@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from tests.fixtures.tables import case
-from workflows import serve, steps
+from workflows import hosting, serve, steps
 from workflows.domain import contract as data_contract
 from workflows.domain.training import TrainParams, features_and_target
 from workflows.gateways.deployer import invocations_payload
@@ -45,6 +48,7 @@ def trained(tmp_path_factory):
             "GIT_SHA": "0" * 40,
             "GIT_REF": "refs/heads/feature/serving-test",
             "CONTRACT": contract_path,
+            "DATA": data,
         }
     )
     train, test = steps.prepare(contract_path, data, test_size=0.25, seed=7)
@@ -151,3 +155,108 @@ def test_verify_refuses_an_alias_that_points_nowhere(trained):
     settings, _ = trained
     with pytest.raises(serve.ServeError, match="points nowhere"):
         serve.verify(settings, "staging")
+
+
+# --- `make serve`'s default: in-process, through MLflow's scoring code, following the alias
+
+
+@pytest.fixture(scope="module")
+def host(trained):
+    settings, _ = trained
+    registry = Registry(settings)
+    served = hosting.load_version(registry, registry.alias_target(DOMAIN))
+    following = hosting.Host(registry, DOMAIN, served, poll_seconds=0.2)
+    with hosting.hosting(following, port=_free_port()) as (url, _):
+        yield following, url
+
+
+def test_host_answers_like_the_model_and_names_the_version(trained, host):
+    settings, features = trained
+    following, url = host
+    rows = features.head(20)
+    model = Registry(settings).load_model(
+        f"models:/{settings.model_name}/{following.served.version}"
+    )
+    status, body = _post(url, _split(rows))
+    assert status == 200
+    assert body["model_version"] == following.served.version
+    assert [p["label"] for p in body["predictions"]] == model.predict(rows)["label"].tolist()
+    # The model's logged code is not importable here: the class is the project's own.
+    assert not [p for p in sys.path if Path(p).name == "code" and "serve-" in p]
+
+
+def test_host_400_names_the_wrong_column_without_the_schema(trained, host):
+    _, features = trained
+    _, url = host
+    status, body = _post(url, _split(features.head(3).rename(columns={"x00": "radius"})))
+    assert status == 400
+    message = body["message"]
+    assert "'x00'" in message and "missing" in message and "'radius'" in message
+    # MLflow's own server quotes the whole schema (every column) and the request's rows.
+    assert "x01" not in message and len(message) < 200, message
+
+
+def test_host_400_names_the_column_of_an_unparseable_value(trained, host):
+    _, features = trained
+    _, url = host
+    payload = _split(features.head(2))
+    payload["dataframe_split"]["data"][0][0] = "not a number"
+    status, body = _post(url, payload)
+    assert status == 400
+    assert "x00" in body["message"] and "not a number" in body["message"]
+    assert "x01" not in body["message"], body["message"]
+
+
+def test_host_follows_the_alias_with_no_failed_request(trained, host):
+    """Clients send requests without pause while a new version is trained,
+    registered and the alias moved: every request is answered, by the old
+    version and then the new one, never back."""
+    settings, features = trained
+    following, url = host
+    before = following.served.version
+    body = invocations_payload(features.head(1))
+    seen: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            try:
+                status, answer = _post(url, json.loads(body))
+                seen.append((status, answer.get("model_version", "")))
+            except OSError as err:
+                seen.append((0, repr(err)))
+
+    clients = [threading.Thread(target=client) for _ in range(3)]
+    for thread in clients:
+        thread.start()
+    try:
+        contract_path = settings.contract_path
+        train, test = steps.prepare(contract_path, settings.data, test_size=0.25, seed=8)
+        result, _, _ = steps.train(
+            settings, train, test, TrainParams(params={"max_depth": 2}, seed=8)
+        )
+        model = steps.register(settings, steps.gate(result, 0.5), "serving-switch")
+        assert model.version != before
+        steps.deploy(settings, model, test, result.expected)
+        deadline = time.monotonic() + 60
+        while following.served.version != model.version and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # requests keep coming after the swap
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join()
+    assert following.served.version == model.version
+    failed = [s for s in seen if s[0] != 200]
+    assert not failed, failed[:5]
+    versions = [v for _, v in seen]
+    assert versions[0] == before and versions[-1] == model.version
+    assert set(versions) == {before, model.version}
+
+
+def test_make_serve_refuses_an_alias_that_points_nowhere(trained, monkeypatch, capsys):
+    settings, _ = trained
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setattr(serve, "_stop_on_signals", lambda: None)  # keep pytest's own handlers
+    assert serve.main(["--domain", "staging", "--port", str(_free_port())]) == 2
+    assert "points nowhere" in capsys.readouterr().err

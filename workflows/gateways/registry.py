@@ -244,23 +244,40 @@ class Registry:
         The allow-list comes from our code, not from the model's own MLmodel
         file, so a tampered model cannot widen what it is allowed to load.
         """
+        import skops.io
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = self.download_checked(model_uri, Path(folder))
+            return skops.io.load(skops_file(path), trusted=list(TRUSTED_TYPES))
+
+    def download_checked(self, model_uri: str, folder: Path) -> Path:
+        """Download the model into `folder` and check that copy against TRUSTED_TYPES.
+
+        Returns the local model directory: whoever loads it next loads exactly
+        the bytes that were checked. Raises UntrustedModelError otherwise.
+        """
         import mlflow
         import skops.io
-        import yaml
 
         self.client  # noqa: B018 - sets the tracking URI for the download
-        with tempfile.TemporaryDirectory() as folder:
-            local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=folder))
-            flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"].get("sklearn", {})
-            if flavor.get("serialization_format") != "skops":
-                raise UntrustedModelError(
-                    f"{model_uri}: not saved with skops "
-                    f"({flavor.get('serialization_format')!r}); refusing to unpickle it"
-                )
-            path = local / flavor["pickled_model"]
-            untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
-            if untrusted:
-                raise UntrustedModelError(
-                    f"{model_uri}: holds types outside the allow-list: {sorted(untrusted)}"
-                )
-            return skops.io.load(path, trusted=list(TRUSTED_TYPES))
+        local = Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=str(folder)))
+        path = skops_file(local, model_uri)
+        untrusted = set(skops.io.get_untrusted_types(file=path)) - set(TRUSTED_TYPES)
+        if untrusted:
+            raise UntrustedModelError(
+                f"{model_uri}: holds types outside the allow-list: {sorted(untrusted)}"
+            )
+        return local
+
+
+def skops_file(local: Path, model_uri: str = "") -> Path:
+    """The skops file of a downloaded sklearn model; refuses any other format."""
+    import yaml
+
+    flavor = yaml.safe_load((local / "MLmodel").read_text())["flavors"].get("sklearn", {})
+    if flavor.get("serialization_format") != "skops":
+        raise UntrustedModelError(
+            f"{model_uri or local}: not saved with skops "
+            f"({flavor.get('serialization_format')!r}); refusing to unpickle it"
+        )
+    return local / flavor["pickled_model"]

@@ -1,0 +1,290 @@
+"""Serve `@<domain>` in this process and follow the alias when the pipeline moves it.
+
+Every request goes through MLflow's own scoring code (`scoring_server.invocations`:
+request parsing, the pyfunc model's schema enforcement, the JSON answer) on a
+model loaded with `mlflow.pyfunc.load_model`, so answers and 400s follow MLflow's
+protocol. What this adds around it:
+
+- a version is served only after its downloaded files passed our skops
+  allow-list (Registry.download_checked) and it answered its own logged input
+  example: the very bytes checked are the ones loaded;
+- a poller notices when the alias moves, loads and checks the new version
+  beside the old one, then swaps one reference: a request already running
+  finishes on the version it started with, so no request fails across a switch;
+- each answer names the version that gave it (`model_version` in the body and
+  the `MLflow-Model-Version` header);
+- a 400 names the columns at fault, not the whole schema and the request data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workflows.gateways.registry import Registry
+
+VERSION_HEADER = "MLflow-Model-Version"
+DEFAULT_POLL_SECONDS = 2.0
+MAX_MESSAGE = 400  # characters of an MLflow error kept in a 400 we cannot name columns for
+_LOAD_LOCK = threading.Lock()  # the pickle flag below is process-wide: one load at a time
+
+
+class HostingError(RuntimeError):
+    """A version could not be loaded or failed its smoke check; the message says why."""
+
+
+@dataclass(frozen=True)
+class Served:
+    version: str
+    model: object  # mlflow.pyfunc.PyFuncModel
+    input_schema: object  # mlflow.types.Schema | None
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    example: dict | None = None  # the request body logged with the model, if any
+
+
+def load_version(registry: Registry, version: str) -> Served:
+    """Download `version`, check it against the allow-list, load it with MLflow's
+    pyfunc loader and check that it answers its own input example."""
+    import mlflow.pyfunc
+
+    uri = f"models:/{registry.name}/{version}"
+    with tempfile.TemporaryDirectory(prefix="serve-") as folder:
+        local = registry.download_checked(uri, Path(folder))
+        path = list(sys.path)
+        with _pickle_allowed():
+            model = mlflow.pyfunc.load_model(str(local))
+        # MLflow prepends the model's code_paths to sys.path for good. The model's
+        # class is already imported from this project (workflows.domain.model), so
+        # the logged copy is never run here; nothing later may import from it either.
+        sys.path[:] = path
+        example = _example(local)
+    schema = model.metadata.get_input_schema()
+    inputs = schema.inputs if schema is not None and schema.has_input_names() else []
+    served = Served(
+        version,
+        model,
+        schema,
+        tuple(c.name for c in inputs if c.required),
+        tuple(c.name for c in inputs if not c.required),
+        example,
+    )
+    if example is not None:
+        status, body = answer(served, json.dumps(example).encode(), "application/json")
+        if status != 200:
+            raise HostingError(f"{uri} failed its own input example: {body.decode()[:MAX_MESSAGE]}")
+    return served
+
+
+@contextlib.contextmanager
+def _pickle_allowed() -> Iterator[None]:
+    """mlflow 3.17 loads no sklearn model, skops included, without this flag. The
+    files were just checked against TRUSTED_TYPES, our allow-list from code; the
+    flag is set only while MLflow loads those checked files."""
+    name = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+    with _LOAD_LOCK:
+        before = os.environ.get(name)
+        os.environ[name] = "true"
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
+
+
+def _example(local: Path) -> dict | None:
+    path = local / "serving_input_example.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def answer(served: Served, body: bytes, content_type: str) -> tuple[int, bytes]:
+    """MLflow's own scoring of one request; (status, JSON body)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.pyfunc import scoring_server
+
+    try:
+        result = scoring_server.invocations(body, content_type, served.model, served.input_schema)
+    except MlflowException as err:
+        message = bad_request_message(served, body, err.message)
+        return err.get_http_status_code(), _json({"error_code": err.error_code, "message": message})
+    if result.status != 200:
+        return result.status, _json({"message": str(result.response)})
+    document = json.loads(result.response)
+    document["model_version"] = served.version
+    return 200, _json(document)
+
+
+def bad_request_message(served: Served, body: bytes, mlflow_message: str) -> str:
+    """Name the columns at fault; otherwise MLflow's message without the request
+    data and the schema it quotes."""
+    columns = _request_columns(body)
+    if columns is not None and served.required + served.optional:
+        known = set(served.required) | set(served.optional)
+        missing = [c for c in served.required if c not in columns]
+        unexpected = [c for c in columns if c not in known]
+        problems = []
+        if missing:
+            problems.append(f"missing column(s): {', '.join(map(repr, missing))}")
+        if unexpected:
+            problems.append(f"unexpected column(s): {', '.join(map(repr, unexpected))}")
+        if problems:
+            return "; ".join(problems)
+    return short_message(mlflow_message)
+
+
+def short_message(message: str) -> str:
+    """MLflow's own words without the data frame and the schema it prints."""
+    # "Failed to predict data '<frame>'. \nError: Failed to enforce schema of data
+    # '<frame>' with schema '<schema>'. Error: <the reason>"
+    reason = message.rsplit("Error: ", 1)[-1] if "Failed to enforce schema" in message else message
+    reason = re.sub(r"^Failed to predict data '.*?'\. \s*Error: ", "", reason, flags=re.S)
+    reason = reason.removeprefix("Invalid input. Data is not compatible with model signature. ")
+    return reason if len(reason) <= MAX_MESSAGE else reason[: MAX_MESSAGE - 3] + "..."
+
+
+def _request_columns(body: bytes) -> list[str] | None:
+    """The column names of a `dataframe_split` or `dataframe_records` request."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    split = document.get("dataframe_split")
+    if isinstance(split, dict) and isinstance(split.get("columns"), list):
+        return [str(c) for c in split["columns"]]
+    records = document.get("dataframe_records")
+    if isinstance(records, list) and records and all(isinstance(r, dict) for r in records):
+        return list(dict.fromkeys(str(k) for r in records for k in r))
+    return None
+
+
+def _json(document: dict) -> bytes:
+    from mlflow.utils.proto_json_utils import NumpyEncoder
+
+    return json.dumps(document, cls=NumpyEncoder).encode()
+
+
+class Host:
+    """The version being served, and the poller that swaps it when the alias moves."""
+
+    def __init__(self, registry: Registry, alias: str, served: Served, poll_seconds: float):
+        self.registry = registry
+        self.alias = alias
+        self.served = served  # replaced whole, never mutated: readers need no lock
+        self.poll_seconds = poll_seconds
+        self.refused: str | None = None  # a version that failed: not retried until the alias moves
+        self._stopping = threading.Event()
+
+    def follow(self) -> None:
+        """Poll the alias until stop(); each move is loaded, checked, then swapped in."""
+        while not self._stopping.wait(self.poll_seconds):
+            self.check_alias()
+
+    def check_alias(self) -> str | None:
+        """Swap to the alias's version if it moved; the version now served, or None."""
+        try:
+            target = self.registry.alias_target(self.alias)
+        except Exception as err:  # the registry is down: keep serving what we have
+            log(f"could not read @{self.alias}: {err}")
+            return None
+        if target is None or target in (self.served.version, self.refused):
+            return None
+        log(f"@{self.alias} moved to v{target}: loading and checking it")
+        try:
+            served = load_version(self.registry, target)
+        except Exception as err:  # never serve it; keep the running version
+            self.refused = target
+            log(f"v{target} refused, still serving v{self.served.version}: {err}")
+            return None
+        self.served = served
+        self.refused = None
+        log(f"now serving v{target}")
+        return target
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+def log(message: str) -> None:
+    print(f"serve: {message}", file=sys.stderr, flush=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their connection
+    server: _Server
+
+    def do_GET(self) -> None:
+        served = self.server.host.served
+        if self.path in ("/ping", "/health"):
+            self._send(200, b"\n", served.version)
+        elif self.path == "/version":
+            self._send(200, _json({"model_version": served.version}), served.version)
+        else:
+            self._send(404, _json({"message": f"no such path: {self.path}"}), served.version)
+
+    def do_POST(self) -> None:
+        served = self.server.host.served  # one read: the whole request uses this version
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if self.path != "/invocations":
+            self._send(404, _json({"message": f"no such path: {self.path}"}), served.version)
+            return
+        content_type = self.headers.get("Content-Type") or "application/json"
+        try:
+            status, payload = answer(served, body, content_type)
+        except Exception as err:  # a bug must not take the server down; say what happened
+            status, payload = 500, _json({"message": f"{type(err).__name__}: {err}"})
+        self._send(status, payload, served.version)
+
+    def _send(self, status: int, payload: bytes, version: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header(VERSION_HEADER, version)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args) -> None:
+        pass  # one line per request would drown the terminal; errors are in the bodies
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    host: Host
+
+
+@contextlib.contextmanager
+def hosting(
+    host: Host, address: str = "127.0.0.1", port: int = 0
+) -> Iterator[tuple[str, ThreadingHTTPServer]]:
+    """Serve `host` over HTTP and follow its alias; yields the URL. Stops both on exit."""
+    server = _Server((address, port), _Handler)
+    server.host = host
+    threads = [
+        threading.Thread(target=server.serve_forever, name="http", daemon=True),
+        threading.Thread(target=host.follow, name="follow-alias", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield f"http://{address}:{server.server_address[1]}", server
+    finally:
+        host.stop()
+        server.shutdown()
+        server.server_close()
+        for thread in threads:
+            thread.join(timeout=10)
