@@ -2,7 +2,8 @@
 
 Settings come from the environment (see workflows/settings.py); the summary
 goes to stdout, progress to stderr. Exit 0 on success, 1 when the pipeline
-refuses (bad data, gate, promotion, smoke check), 2 on bad settings.
+refuses (bad data, gate, promotion, smoke check), 2 on bad settings or a
+tracking server that cannot be reached at the start.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from workflows.domain.promotion import PromotionError, check_promotion
+    from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
     from workflows.settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()
         # Refuse before training, not after: deploy checks again (it is the real guard).
         check_promotion(settings.domain, settings.git_ref)
-    except (SettingsError, PromotionError) as err:
+        require_reachable(settings.tracking_uri)
+    except (SettingsError, PromotionError, TrackingUnreachableError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(
@@ -59,7 +62,7 @@ def _run(settings) -> int:
             git_ref=settings.git_ref,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
-        print(f"\nerror: {root_cause(err)}", file=sys.stderr)
+        print(f"\nerror: {root_cause(err, settings.tracking_uri)}", file=sys.stderr)
         return 1
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
@@ -76,11 +79,13 @@ def _run(settings) -> int:
     return 0
 
 
-def root_cause(err: BaseException) -> str:
-    """The pipeline's own message behind flytekit's wrapping, else the error itself."""
+def root_cause(err: BaseException, tracking_uri: str) -> str:
+    """The pipeline's own message behind flytekit's wrapping; else, when the tracking
+    server went away during the run, that outage; else the error itself."""
     from workflows.domain.errors import find_pipeline_error
+    from workflows.gateways.tracking import explain
 
-    found = find_pipeline_error(err)
+    found = find_pipeline_error(err) or find_pipeline_error(explain(err, tracking_uri))
     return str(found) if found else f"{type(err).__name__}: {err}"
 
 

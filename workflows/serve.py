@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from workflows.domain.schema import FEATURES
+from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
 
 if TYPE_CHECKING:
     from workflows.settings import Settings
@@ -186,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env({**os.environ, "DOMAIN": args.domain})
+        require_reachable(settings.tracking_uri)
         verified = verify(settings, settings.domain)
-    except (SettingsError, ServeError) as err:
+    except (SettingsError, ServeError, TrackingUnreachableError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # e.g. UntrustedModelError: never serve it
