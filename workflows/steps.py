@@ -121,21 +121,30 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
 def deploy(
     settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[int]
 ) -> Deployment:
-    """Move `@<domain>` to the version and prove it answers; on failure put it back."""
+    """Prove the version answers, then move `@<domain>` to it.
+
+    The check asks for the version itself (models:/<name>/<version>), so a failed
+    check leaves both aliases as they were: nothing to put back, even when what
+    failed is the tracking server. (A cluster rollout still rolls itself back.)
+    """
     from workflows.gateways.registry import Registry
+    from workflows.gateways.tracking import explain
 
     check_promotion(settings.domain, settings.git_ref)
     registry = Registry(settings)
     alias = settings.domain
-    before = registry.move_alias(alias, model.version)
-    uri = f"models:/{model.name}@{alias}"
+    pinned = f"models:/{model.name}/{model.version}"
     deployer = _deployer(settings, registry, model.version)
     try:
-        checked_by = deployer.check(uri, sample.head(len(expected)), expected)
-    except Exception:
-        registry.restore(before)
-        note(f"smoke check failed: @{alias} put back on v{before.current or '(none)'}")
-        raise
+        checked_by = deployer.check(pinned, sample.head(len(expected)), expected)
+    except Exception as err:
+        note(f"check of v{model.version} failed: @{alias} not moved")
+        failure = explain(err, settings.tracking_uri)
+        if failure is err:
+            raise
+        raise failure from err
+    before = registry.move_alias(alias, model.version)
+    uri = f"models:/{model.name}@{alias}"
     moved = before.current != model.version
     previous = before.current if moved else before.previous
     what = "moved to" if moved else "already on"

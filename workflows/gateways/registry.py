@@ -52,7 +52,7 @@ class LoggedRun:
 
 @dataclass(frozen=True)
 class AliasState:
-    """Where an alias and its `-previous` twin pointed, to put them back."""
+    """Where an alias and its `-previous` twin pointed."""
 
     alias: str
     current: str | None
@@ -158,8 +158,8 @@ class Registry:
     def move_alias(self, alias: str, version: str) -> AliasState:
         """Point `alias` at `version`, keeping its old target as `<alias>-previous`.
 
-        Returns the state before the move, for `restore`. Moving an alias onto
-        the version it already has changes nothing.
+        Returns the state before the move. Moving an alias onto the version it
+        already has changes nothing.
         """
         before = self.alias_state(alias)
         if before.current == version:
@@ -168,17 +168,6 @@ class Registry:
             self.client.set_registered_model_alias(self.name, previous_alias(alias), before.current)
         self.client.set_registered_model_alias(self.name, alias, version)
         return before
-
-    def restore(self, state: AliasState) -> None:
-        for alias, target in (
-            (state.alias, state.current),
-            (previous_alias(state.alias), state.previous),
-        ):
-            if target is None:
-                if self.alias_target(alias) is not None:
-                    self.client.delete_registered_model_alias(self.name, alias)
-            else:
-                self.client.set_registered_model_alias(self.name, alias, target)
 
     def load_model(self, model_uri: str):
         """Load a scikit-learn model saved with skops, trusting only TRUSTED_TYPES.
