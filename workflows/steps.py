@@ -101,19 +101,22 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
     from workflows.gateways.registry import LoggedRun, Registry
 
     registry = Registry(settings)
-    existing = registry.find_version(FINGERPRINT_TAG, result.fingerprint)
-    if existing is not None:
-        note(f"{settings.model_name} v{existing} already holds this model: reusing it")
-        return ModelVersion(settings.model_name, existing, result.run_id, reused=True)
-    tags = {
-        FINGERPRINT_TAG: result.fingerprint,
-        "git_sha": settings.git_sha or "unknown",
-        "git_ref": settings.git_ref or "unknown",
-        "domain": settings.domain,
-        "flyte_execution": execution_id,
-        "roc_auc": f"{result.roc_auc:.6f}",
-    }
-    version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
+    # Runs on this machine take turns from lookup to registration: two runs of the
+    # same model at once must still end with one version.
+    with registry.lock("register", settings.model_name):
+        existing = registry.find_version(FINGERPRINT_TAG, result.fingerprint)
+        if existing is not None:
+            note(f"{settings.model_name} v{existing} already holds this model: reusing it")
+            return ModelVersion(settings.model_name, existing, result.run_id, reused=True)
+        tags = {
+            FINGERPRINT_TAG: result.fingerprint,
+            "git_sha": settings.git_sha or "unknown",
+            "git_ref": settings.git_ref or "unknown",
+            "domain": settings.domain,
+            "flyte_execution": execution_id,
+            "roc_auc": f"{result.roc_auc:.6f}",
+        }
+        version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
     note(f"registered {settings.model_name} v{version}")
     return ModelVersion(settings.model_name, version, result.run_id, reused=False)
 

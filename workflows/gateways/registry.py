@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
 from workflows.domain.training import TRUSTED_TYPES
+from workflows.gateways import locks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,7 +79,21 @@ class Registry:
 
         mlflow.set_tracking_uri(self.settings.tracking_uri)
         mlflow.set_registry_uri(self.settings.tracking_uri)
-        return mlflow.MlflowClient()
+        if not self.settings.tracking_uri.startswith(locks.SQLITE_PREFIX):
+            return mlflow.MlflowClient()
+        # MLflow creates and migrates a SQLite store when a client first opens it,
+        # unguarded: runs starting together on a new .mlflow/ race through the
+        # migrations and fail. One at a time, each opens both stores (tracking and
+        # registry, then cached per process); whoever comes later finds them complete.
+        with self.lock("store"):
+            client = mlflow.MlflowClient()
+            client.search_experiments(max_results=1)
+            client.search_registered_models(max_results=1)
+        return client
+
+    def lock(self, *names: str):
+        """A lock this machine's runs against the same store take turns on."""
+        return locks.held(locks.lock_file(self.settings.tracking_uri, *names))
 
     def _experiment_id(self) -> str:
         found = self.client.get_experiment_by_name(self.settings.experiment)
@@ -159,14 +174,18 @@ class Registry:
         """Point `alias` at `version`, keeping its old target as `<alias>-previous`.
 
         Returns the state before the move. Moving an alias onto the version it
-        already has changes nothing.
+        already has changes nothing. Runs on this machine moving the same alias
+        take turns, so `-previous` is always the version the alias left.
         """
-        before = self.alias_state(alias)
-        if before.current == version:
-            return before
-        if before.current is not None:
-            self.client.set_registered_model_alias(self.name, previous_alias(alias), before.current)
-        self.client.set_registered_model_alias(self.name, alias, version)
+        with self.lock("alias", self.name, alias):
+            before = self.alias_state(alias)
+            if before.current == version:
+                return before
+            if before.current is not None:
+                self.client.set_registered_model_alias(
+                    self.name, previous_alias(alias), before.current
+                )
+            self.client.set_registered_model_alias(self.name, alias, version)
         return before
 
     def load_model(self, model_uri: str):
