@@ -124,8 +124,9 @@ def test_wrong_types_get_a_400_that_says_so(trained, server):
 
 def test_server_keeps_serving_after_bad_requests(trained, server):
     _, test = trained
-    _post(server.url, {"dataframe_split": {"columns": ["x"], "data": [[1]]}})
-    _post(server.url, {"no": "format"})
+    wrong_columns = _post(server.url, {"dataframe_split": {"columns": ["x"], "data": [[1]]}})
+    no_format = _post(server.url, {"no": "format"})
+    assert (wrong_columns[0], no_format[0]) == (400, 400)
     features, _ = features_and_target(test.head(5))
     status, body = _post(server.url, _split(features))
     assert status == 200 and len(body["predictions"]) == 5
