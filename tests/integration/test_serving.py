@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import time
 import urllib.error
@@ -16,6 +17,8 @@ import urllib.request
 
 import pytest
 
+from tests.integration.shutdown import STOP_LIMIT, run_cycle
+from tests.tools import require_tool
 from workflows import serve, steps
 from workflows.domain.schema import FEATURES
 from workflows.domain.training import TrainParams, features_and_target
@@ -136,3 +139,25 @@ def test_verify_refuses_an_alias_that_points_nowhere(trained):
     settings, _ = trained
     with pytest.raises(serve.ServeError, match="points nowhere"):
         serve.verify(settings, "staging")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_make_serve_stops_within_5_s_and_leaves_nothing(trained, signum, tmp_path):
+    settings, _ = trained
+    make = require_tool("make", "install make (apt-get install make)")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "DOMAIN": DOMAIN,
+        "PORT": str(port),
+    }
+
+    cycle = run_cycle([make, "serve"], env, port, signum, tmp_path / "serve.log", 180)
+
+    # The layout tests/integration/serve_standin.py copies for the many quick cycles.
+    assert cycle.tree.problems() == [], cycle.tree
+    assert cycle.left == [], cycle.stderr
+    print(f"make serve, {signal.Signals(signum).name}: stopped in {cycle.seconds:.2f} s")
+    assert cycle.seconds < STOP_LIMIT
+    assert "stopped" in cycle.stderr and "Traceback" not in cycle.stderr
