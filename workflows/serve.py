@@ -272,4 +272,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The server is stopped and reaped, and nothing is left to write but our own
+    # buffers: skip the interpreter's teardown of mlflow, scikit-learn and pandas,
+    # measured at 3-4 s of a 4 s stop on a busy 2-core machine.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
