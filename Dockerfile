@@ -33,6 +33,7 @@ RUN groupadd --gid 10001 flyte \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin flyte
 
 # Code last, owned by root and so read-only for the runtime user.
+COPY contract.yaml ./
 COPY workflows/ ./workflows/
 COPY ci/ ./ci/
 

@@ -6,7 +6,7 @@ SHELL := bash
 UV ?= uv
 PY := $(UV) run --locked python
 DOMAIN ?= development
-export MIN_AUC DATA DOMAIN ROWS
+export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS
 
 ##@ Setup
 .PHONY: help install clean
@@ -25,8 +25,11 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 ##@ Pipeline
-.PHONY: run serve mlflow-ui bench
-run: ## Run the pipeline end to end locally (MIN_AUC=, DATA=, DOMAIN=, ROWS=)
+.PHONY: contract run serve mlflow-ui bench
+contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=]
+	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)")
+
+run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
 	$(PY) -m workflows run
 
 serve: ## Serve models:/<model>@DOMAIN over HTTP on 127.0.0.1 (PORT=, default 5001)

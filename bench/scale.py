@@ -42,7 +42,7 @@ def one_size(rows: int, store: Path) -> dict:
     if process.returncode != 0:
         sys.exit(f"pipeline with ROWS={rows} failed:\n{log[-3000:]}")
     steps = json.loads(timings.read_text())
-    auc = re.search(r"ROC AUC ([0-9.]+) on", log)
+    auc = re.search(r"ROC AUC ([0-9.]+) for", log)
     return {
         "rows": rows,
         "prepare_s": steps["prepare"],

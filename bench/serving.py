@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.stats import header, row, summary
+from workflows.gateways.deployer import SmokeCheckError, compare, invocations_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = "development"
@@ -46,21 +47,25 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def held_out(rows: int) -> tuple[list[str], list[list[float]]]:
-    """Held-out rows of the default data set, as the pipeline splits it (seed 42)."""
+def held_out(rows: int) -> tuple[list[str], list[list]]:
+    """Held-out rows of the project's default table, as the pipeline splits it (seed 42)."""
     import pandas as pd
 
-    from workflows.domain import data, schema
+    from workflows import steps
+    from workflows.domain import contract as data_contract
     from workflows.domain.training import features_and_target
+    from workflows.settings import Settings
 
-    _, test = data.split(schema.validate(data.load(data.BUILTIN)), 0.25, 42)
-    features, _ = features_and_target(test)
+    settings = Settings.from_env()
+    _, test = steps.prepare(settings.contract_path, settings.data, 0.25, 42)
+    features, _ = features_and_target(test, data_contract.load(settings.contract_path))
     repeats = -(-rows // len(features))  # more rows than held out: repeat them
     features = pd.concat([features] * repeats, ignore_index=True).head(rows)
-    return list(features.columns), features.to_numpy().tolist()
+    split = json.loads(invocations_payload(features))["dataframe_split"]
+    return split["columns"], split["data"]
 
 
-def _payload(columns: list[str], data: list[list[float]]) -> bytes:
+def _payload(columns: list[str], data: list[list]) -> bytes:
     return json.dumps({"dataframe_split": {"columns": columns, "data": data}}).encode()
 
 
@@ -111,8 +116,8 @@ def one_run(store: Path, columns: list[str], rows: list[list[float]]) -> tuple[d
     return {"pipeline": pipeline, "to_serving": to_serving, "predictions": got}, (server, url)
 
 
-def _expected(store: Path, columns: list[str], rows: list[list[float]]) -> list[int]:
-    """The registered model's own predictions, loaded in this process (not timed)."""
+def _expected(store: Path, columns: list[str], rows: list[list]) -> list[float]:
+    """The registered model's own P(positive), loaded in this process (not timed)."""
     import pandas as pd
 
     from workflows.gateways.registry import Registry
@@ -120,7 +125,7 @@ def _expected(store: Path, columns: list[str], rows: list[list[float]]) -> list[
 
     settings = Settings.from_env(_env(store))
     model = Registry(settings).load_model(f"models:/{settings.model_name}@{DOMAIN}")
-    return [int(p) for p in model.predict(pd.DataFrame(rows, columns=columns))]
+    return [float(p) for p in model.positive_probability(pd.DataFrame(rows, columns=columns))]
 
 
 def measure(runs: int) -> dict:
@@ -133,8 +138,11 @@ def measure(runs: int) -> dict:
             store.mkdir()
             result, (server, url) = one_run(store, columns, rows)
             try:
-                if result.pop("predictions") != _expected(store, columns, rows):
-                    sys.exit("the served model's predictions differ from the model's own")
+                served = [p["probability"] for p in result.pop("predictions")]
+                try:
+                    compare("the scoring server", served, _expected(store, columns, rows))
+                except SmokeCheckError as err:
+                    sys.exit(str(err))
                 times.append(result)
                 if index == runs - 1:
                     print("load test ...", file=sys.stderr, flush=True)

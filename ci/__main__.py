@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 from workflows import identity
+from workflows.domain.environments import DOMAINS, is_release_tag
 
 from . import flyte, gitrepo
 from .errors import FAILED, USAGE, CiError
 from .image import image_for
-from .refs import DOMAINS, Plan, RefError, is_release_tag, plan
+from .refs import Plan, RefError, plan
 from .run import Runner, check_reachable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +31,12 @@ class _Parser(argparse.ArgumentParser):
 # --- planning -----------------------------------------------------------------
 
 
-def _plan(args: argparse.Namespace, repo: Path | None) -> Plan:
-    ref = args.ref or gitrepo.head_ref(repo or ROOT)
-    sha = args.sha or gitrepo.head_sha(repo or ROOT)
+def _plan(args: argparse.Namespace) -> Plan:
+    repo = Path(args.repo)
+    ref = args.ref or gitrepo.head_ref(repo)
+    sha = args.sha or gitrepo.head_sha(repo)
     # Only a release tag's ancestry matters: branches never reach production.
-    on_main = gitrepo.commit_on_main(repo, sha) if repo and is_release_tag(ref) else None
+    on_main = gitrepo.commit_on_main(repo, sha) if is_release_tag(ref) else None
     return plan(ref, sha, tag_on_main=on_main)
 
 
@@ -62,8 +64,7 @@ def _github_value(value: object) -> str:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    repo = Path(args.repo) if args.repo else None
-    p = _plan(args, repo)
+    p = _plan(args)
     result = {**p.as_dict(), "project": identity.FLYTE_PROJECT, "image": image_for(p.sha)}
     if args.format == "github":
         for key, value in result.items():
@@ -80,7 +81,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    p = _allowed(_plan(args, Path(args.repo)))
+    p = _allowed(_plan(args))
     output = Path(args.output)
     runner = Runner(args.dry_run, ROOT)
     if not args.dry_run:
@@ -103,7 +104,7 @@ def _flyte_config(args: argparse.Namespace, runner: Runner) -> Path | None:
 
 
 def cmd_register(args: argparse.Namespace) -> int:
-    p = _allowed(_plan(args, Path(args.repo)))
+    p = _allowed(_plan(args))
     domain = _target_domain(p, args.domain)
     archive = Path(args.archive)
     runner = Runner(args.dry_run, ROOT)
@@ -130,7 +131,7 @@ def _console_url(args: argparse.Namespace, domain: str, name: str) -> str:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
-    p = _allowed(_plan(args, Path(args.repo)))
+    p = _allowed(_plan(args))
     domain = _target_domain(p, args.domain)
     runner = Runner(args.dry_run, ROOT)
     config = _flyte_config(args, runner)
@@ -182,14 +183,17 @@ def _wait(runner: Runner, command: list[str], url: str, args: argparse.Namespace
 # --- parser ---------------------------------------------------------------------
 
 
-def _target_args(sub: argparse.ArgumentParser, repo_default: str | None) -> None:
+def _target_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--ref", help="full git ref, e.g. refs/heads/main (default: HEAD's)")
     sub.add_argument("--sha", help="40-hex commit sha (default: HEAD)")
-    sub.add_argument("--repo", default=repo_default, help="git repo to check a tag against main")
+    # Always a repository: a release tag whose ancestry was not checked is refused.
+    sub.add_argument(
+        "--repo", default=".", help="git repository to read HEAD and check a tag against main"
+    )
 
 
 def _action_args(sub: argparse.ArgumentParser, flyte_call: bool) -> None:
-    _target_args(sub, ".")
+    _target_args(sub)
     sub.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     if flyte_call:
         sub.add_argument("--config", help="flytectl config (default: $FLYTECTL_CONFIG)")
@@ -201,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     sub = subs.add_parser("plan", help="ref + sha -> domain, version, alias, image")
-    _target_args(sub, None)
+    _target_args(sub)
     sub.add_argument("--format", choices=("json", "github"), default="json")
     sub.set_defaults(func=cmd_plan)
 

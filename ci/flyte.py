@@ -75,16 +75,52 @@ def get_execution_command(config: Path | None, project: str, domain: str, name: 
 
 # --- answers ----------------------------------------------------------------
 
-_ALREADY = re.compile(r"AlreadyExists|already exists", re.IGNORECASE)
+# flytectl 0.9 `register files` prints one table row per entity (its register_util.go):
+# Status "Success" with Info "Successfully registered file" or, for an identical
+# entity that exists, "AlreadyExists"; Status "Failed" with the error. The exit code
+# is the error of the last file tried: it stops at the first failure, or with
+# --continueOnError goes on and may exit 0 after a failed row.
+_SUCCESS = "Success"
+_ALREADY = "AlreadyExists"
 _CONFLICT = re.compile(r"different structure|different content", re.IGNORECASE)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the header row is printed with a colour
+
+
+@dataclass(frozen=True)
+class RegisteredEntity:
+    """One row of flytectl's registration table."""
+
+    name: str
+    status: str
+    info: str
+
+
+def registration_rows(output: str) -> list[RegisteredEntity]:
+    """The rows of `flytectl register files`' table; wrapped cells are joined again."""
+    rows: list[RegisteredEntity] = []
+    for line in _ANSI.sub("", output).splitlines():
+        line = line.strip()
+        if not (line.startswith("|") and line.endswith("|")):
+            continue  # borders, log lines, "N rows"
+        cells = [cell.strip() for cell in line[1:-1].split("|", 2)]
+        if len(cells) != 3 or [c.upper() for c in cells] == ["NAME", "STATUS", "ADDITIONAL INFO"]:
+            continue
+        name, status, info = cells
+        if not name and not status and rows:  # a long cell's next line
+            last = rows[-1]
+            rows[-1] = RegisteredEntity(last.name, last.status, f"{last.info} {info}".strip())
+        else:
+            rows.append(RegisteredEntity(name, status, info))
+    return rows
 
 
 def registration_outcome(returncode: int, output: str) -> str:
-    """ "registered" or "already registered"; raise when registration really failed.
+    """ "registered" or "already registered"; raise when any entity was not registered.
 
-    flytectl reports an entity that exists with the same content as AlreadyExists
-    (newer versions print it as a success row, older ones fail): both are a
-    no-op. The same version with *different* content is a real conflict.
+    Success needs every row to say Success (new or AlreadyExists), and either exit 0
+    or a table that shows it: one failed row fails the whole registration, whatever
+    the exit code, and a non-zero exit without a table is a failure. The same version
+    with *different* content is a conflict: a version must name one build.
     """
     if _CONFLICT.search(output):
         raise CiError(
@@ -92,10 +128,18 @@ def registration_outcome(returncode: int, output: str) -> str:
             "a version must name one build (flytectl said: "
             f"{_last_line(output)})"
         )
-    if _ALREADY.search(output):
-        return "already registered"
-    if returncode != 0:
+    rows = registration_rows(output)
+    failed = [row for row in rows if row.status != _SUCCESS]
+    if failed:
+        first = failed[0]
+        raise CiError(
+            f"flytectl register failed (exit {returncode}): {len(failed)} of {len(rows)} "
+            f"entities not registered, first {first.name}: {first.info or first.status}"
+        )
+    if returncode != 0 and not rows:
         raise CiError(f"flytectl register failed (exit {returncode}): {_last_line(output)}")
+    if rows and all(row.info == _ALREADY for row in rows):
+        return "already registered"
     return "registered"
 
 

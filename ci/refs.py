@@ -18,14 +18,13 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
+# The domains and the release-tag rule live with the pipeline, which checks them
+# too; this module adds what only CI knows: refs, shas and main's history.
+from workflows.domain.environments import MAX_VERSION_LENGTH, is_release_tag
+
 MAIN_BRANCH = "main"
-DOMAINS = ("development", "staging", "production")
-# fullmatch + ASCII classes: `$` would accept a trailing newline and `\d` any
-# Unicode digit (e.g. Arabic-Indic "v1.0.0"), which would let such a tag reach production.
+# fullmatch: `$` would accept a trailing newline.
 SHA_RE = re.compile(r"[0-9a-f]{40}")
-RELEASE_TAG_RE = re.compile(r"v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
-# Flyte versions end up in Kubernetes labels: keep them label-sized and label-safe.
-MAX_VERSION_LENGTH = 63
 _SHORT_SHA = 7
 _NAME_HASH = 6
 
@@ -106,21 +105,12 @@ def branch_version(branch: str, sha: str) -> str:
     return f"{slug}-{digest}{suffix}"
 
 
-def is_release_tag(ref: str) -> bool:
-    name = ref[len("refs/tags/") :]
-    return (
-        ref.startswith("refs/tags/")
-        and bool(RELEASE_TAG_RE.fullmatch(name))
-        and len(name) <= MAX_VERSION_LENGTH
-    )
-
-
 def plan(ref: str, sha: str, tag_on_main: bool | None = None) -> Plan:
     """Plan a push of `sha` at `ref`.
 
     `tag_on_main` says whether the tagged commit is on main; None means it
-    could not be checked (no repository given), which does not block a
-    release tag: CI that has the repository always passes it.
+    was not checked, and an unchecked release tag does not reach production:
+    a guard that is skipped must fail closed.
     """
     validate_sha(sha)
     kind, name = split_ref(ref)
@@ -131,6 +121,12 @@ def plan(ref: str, sha: str, tag_on_main: bool | None = None) -> Plan:
         return Plan(
             ref, sha, None, None, None, False,
             f"tag {name!r} is not a release tag vX.Y.Z: only release tags reach production",
+        )  # fmt: skip
+    if tag_on_main is None:
+        return Plan(
+            ref, sha, "production", name, "production", False,
+            f"tag {name!r}: whether {sha[:_SHORT_SHA]} is on {MAIN_BRANCH} was not checked "
+            "(give the repository: --repo)",
         )  # fmt: skip
     if tag_on_main is False:
         return Plan(

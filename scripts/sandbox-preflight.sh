@@ -2,7 +2,10 @@
 # Checks every tool `make sandbox` needs before touching anything, and stops
 # within seconds with one message naming everything missing and how to get it.
 # PATH decides what is found, so a test can run this with tools hidden.
+# Portable: stock macOS has no `timeout` (run_limited uses gtimeout or none).
 set -euo pipefail
+# shellcheck source=scripts/sandbox-lib.sh
+source "$(dirname "$0")/sandbox-lib.sh"
 
 missing=()
 found=()
@@ -22,7 +25,7 @@ need() {  # need NAME "install hint" [version command...]
 if need docker "Install Docker Engine or Docker Desktop: https://docs.docker.com/get-docker/" \
   docker --version; then
   # The engine, not just the client: k3d runs the cluster as containers.
-  if ! timeout 10 docker info >/dev/null 2>&1; then
+  if ! run_limited 10 docker info >/dev/null 2>&1; then
     missing+=("docker engine: not reachable (docker info failed). Start Docker Desktop or 'sudo systemctl start docker', and check DOCKER_HOST / your docker group membership.")
   fi
 fi
@@ -32,7 +35,7 @@ need kubectl "Install kubectl >= 1.31: https://kubernetes.io/docs/tasks/tools/" 
   kubectl version --client || true
 need git "Install git: https://git-scm.com/downloads" git --version || true
 need flytectl "Install flytectl >= 0.9: https://docs.flyte.org/en/latest/flytectl/overview.html (brew install flyteorg/homebrew-tap/flytectl)" \
-  timeout 5 flytectl version || true
+  run_limited 5 flytectl version || true
 need curl "Install curl (talks to Gitea's API)" curl --version || true
 need python3 "Install Python 3 (generates the credentials, reads workflows/identity.py)" \
   python3 --version || true

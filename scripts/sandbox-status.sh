@@ -13,6 +13,14 @@ if ! k3d cluster get "$CLUSTER_NAME" >/dev/null 2>&1; then
   exit 1
 fi
 context="--context=k3d-$CLUSTER_NAME"
+say "registry"
+if registry_in_cluster_dns; then
+  echo "${CLUSTER_REGISTRY%:*} is in the cluster's DNS; the laptop pushes to $REGISTRY_PUSH"
+else
+  echo "${CLUSTER_REGISTRY%:*} is missing from the cluster's DNS (after a Docker restart only" \
+    "'k3d cluster stop $CLUSTER_NAME && k3d cluster start $CLUSTER_NAME' re-injects it;" \
+    "'make sandbox' does that): cicd image checks and kaniko pushes fail until then"
+fi
 say "charts"
 kubectl "$context" -n kube-system get helmcharts.helm.cattle.io
 say "workloads"

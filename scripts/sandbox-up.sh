@@ -9,18 +9,53 @@ source scripts/sandbox-lib.sh
 
 scripts/sandbox-preflight.sh
 
-say "cluster $CLUSTER_NAME"
+say "cluster $CLUSTER_NAME (registry on localhost:$SANDBOX_REGISTRY_PORT)"
 if ! k3d cluster get "$CLUSTER_NAME" >/dev/null 2>&1; then
   k3d cluster create --config "$K3D_CONFIG"
+else
+  # Starts a stopped cluster (and so re-injects the registry's DNS entry); a
+  # running one is left as it is.
+  k3d cluster start "$CLUSTER_NAME"
+  # A cluster k3d just started gets the entry within seconds: give it those.
+  for _ in 1 2 3 4 5 6; do
+    registry_in_cluster_dns && break
+    sleep 5
+  done
+  if ! registry_in_cluster_dns; then
+    say "the cluster's DNS lost the registry's name (Docker restarted?): restarting the cluster so k3d re-injects it"
+    k3d cluster stop "$CLUSTER_NAME"
+    k3d cluster start "$CLUSTER_NAME"
+    wait_ready "the registry's name in the cluster's DNS" registry_in_cluster_dns
+  fi
 fi
 kubectl config use-context "k3d-$CLUSTER_NAME" >/dev/null
 
 say "images: MLflow server and the cicd tools, into the sandbox registry"
-for spec in "$MLFLOW_IMAGE:infra/mlflow" "$TOOLS_IMAGE:infra/cicd-tools"; do
-  image=${spec%:*} context=${spec##*:}
-  docker build --quiet --tag "$REGISTRY_PUSH/$image" "$context"
-  docker push --quiet "$REGISTRY_PUSH/$image"
+# Tagged by content: a changed build context gets a new tag, so the node
+# pulls it instead of running the image it already has.
+own_images=()  # kustomize `images` entries for the overlays below
+for spec in "${OWN_IMAGES[@]}"; do
+  name=${spec%%=*} context=${spec#*=}
+  tag=$(content_tag "$context")
+  docker build --quiet --tag "$REGISTRY_PUSH/$name:$tag" "$context"
+  docker push --quiet "$REGISTRY_PUSH/$name:$tag"
+  own_images+=("  - name: $CLUSTER_REGISTRY/$name" "    newTag: \"$tag\"")
 done
+
+# apply_with_own_images DIR: `kubectl apply -k DIR` through an overlay that
+# gives the sandbox's own images their content tags.
+apply_with_own_images() {
+  local overlay="build/sandbox/overlays/$1"
+  mkdir -p "$overlay"
+  {
+    echo "# Written by scripts/sandbox-up.sh on each run."
+    echo "resources:"
+    echo "  - ../../../../$1"
+    echo "images:"
+    printf '%s\n' "${own_images[@]}"
+  } >"$overlay/kustomization.yaml"
+  kubectl apply -k "$overlay" >/dev/null
+}
 
 random() { python3 -c 'import secrets; print(secrets.token_urlsafe(24))'; }
 secret_exists() { kubectl -n "$1" get secret "$2" >/dev/null 2>&1; }
@@ -76,7 +111,7 @@ YAML
 apply_secret flyte flyte-sandbox-secrets --from-literal="200-sandbox-secrets.yaml=$flyte_config"
 
 # Each <project>-<domain> namespace gets the S3 keys its task pods load
-# (flyte-binary's default-env-from-secrets).
+# (flyte-binary's default-env-from-secrets) and the serving Role.
 project=$(identity_value FLYTE_PROJECT)
 for domain in development staging production; do
   namespace="$project-$domain"
@@ -84,36 +119,24 @@ for domain in development staging production; do
   apply_secret "$namespace" flyte-task-s3 \
     --from-literal="FLYTE_AWS_ACCESS_KEY_ID=$flyte_s3_key" \
     --from-literal="FLYTE_AWS_SECRET_ACCESS_KEY=$flyte_s3_secret"
+  # The deploy task's rights in its own namespace (the file says why here).
+  kubectl -n "$namespace" apply -f infra/domains/model-serving-rbac.yaml >/dev/null
 done
 
 say "platform: kubectl apply -k infra/"
 # A Job's pod template is immutable: replace the bucket Job on each run.
 kubectl -n mlops delete job minio-setup --ignore-not-found >/dev/null
-kubectl apply -k infra/ >/dev/null
+apply_with_own_images infra
 
-# wait_ready COMPONENT COMMAND...: retry COMMAND until it succeeds or
-# READY_TIMEOUT passes, then name the component that is not ready.
-wait_ready() {
-  local component=$1
-  shift
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  printf '  waiting for %s ' "$component"
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      echo
-      die "$component is not ready after ${READY_TIMEOUT}s. Look at: kubectl get pods -A; kubectl get helmcharts -A; kubectl describe/logs of the $component pods. Raise the limit with SANDBOX_TIMEOUT=<seconds>."
-    fi
-    printf '.'
-    sleep 5
-  done
-  echo ' ready'
-}
 rollout() { kubectl -n "$1" rollout status "deployment/$2" --timeout=10s; }
 
 wait_ready "PostgreSQL" rollout mlops postgres
 wait_ready "MinIO" rollout mlops minio
 wait_ready "MinIO buckets (job minio-setup)" \
   kubectl -n mlops wait --for=condition=complete job/minio-setup --timeout=10s
+# Flyte starts only now: it needs its bucket and its MinIO user from the Job.
+say "Flyte: kubectl apply -k infra/flyte"
+kubectl apply -k infra/flyte >/dev/null
 wait_ready "MLflow" rollout mlops mlflow
 wait_ready "Gitea" rollout gitea gitea
 wait_ready "Flyte (flyte-binary)" rollout flyte flyte-binary
@@ -125,7 +148,7 @@ wait_ready "Argo CRDs" kubectl wait --for=condition=established --timeout=10s \
   crd/eventsources.argoproj.io crd/sensors.argoproj.io
 
 say "CI/CD: kubectl apply -k argo/"
-kubectl apply -k argo/ >/dev/null
+apply_with_own_images argo
 wait_ready "EventBus (JetStream)" \
   kubectl -n argo wait --for=condition=Deployed eventbus/default --timeout=10s
 wait_ready "Gitea webhook EventSource" \
@@ -143,10 +166,23 @@ if ! flytectl --config "$flytectl_config" get project "$project" >/dev/null 2>&1
 fi
 
 say "Gitea repository, webhook and the '$GIT_REMOTE' git remote"
+# Every call below goes through k3s's ingress controller (Traefik, installed
+# by k3s's own HelmChart): wait until it routes to Gitea.
+wait_ready "Traefik (ingress controller)" rollout kube-system traefik
+gitea_healthy() {
+  curl -fsS --resolve gitea.localhost:8080:127.0.0.1 "$GITEA_URL/api/healthz"
+}
+wait_ready "Gitea through the ingress ($GITEA_URL)" gitea_healthy
+
 admin_password=$(secret_value gitea gitea-admin password)
-kubectl -n gitea exec deploy/gitea -- gitea admin user create --admin \
-  --username "$GITEA_ADMIN" --password "$admin_password" \
-  --email "$GITEA_ADMIN@sandbox.localhost" --must-change-password=false >/dev/null 2>&1 || true
+gitea_cli() { kubectl -n gitea exec deploy/gitea -- gitea admin user "$@"; }
+# Create the admin once; a failed creation stops here with Gitea's own words.
+users=$(gitea_cli list --admin) || die "cannot list Gitea's users (kubectl -n gitea exec deploy/gitea)"
+if ! awk -v user="$GITEA_ADMIN" 'NR > 1 && $2 == user {found = 1} END {exit !found}' <<<"$users"; then
+  gitea_cli create --admin --username "$GITEA_ADMIN" --password "$admin_password" \
+    --email "$GITEA_ADMIN@sandbox.localhost" --must-change-password=false >/dev/null ||
+    die "creating the Gitea admin '$GITEA_ADMIN' failed (see Gitea's message above)"
+fi
 gitea_api() {  # gitea_api METHOD PATH [JSON]
   curl -fsS --resolve gitea.localhost:8080:127.0.0.1 -u "$GITEA_ADMIN:$admin_password" \
     -H 'Content-Type: application/json' -X "$1" "$GITEA_URL/api/v1$2" ${3:+--data "$3"}
@@ -155,8 +191,15 @@ repo=$(identity_value PROJECT_SLUG)
 # Public inside the sandbox, so the cicd clone step needs no credentials.
 gitea_api GET "/repos/$GITEA_ADMIN/$repo" >/dev/null 2>&1 ||
   gitea_api POST /user/repos "{\"name\": \"$repo\", \"private\": false}" >/dev/null
+# The EventSource `gitea` (argo/events.yaml) serves its webhook as the Service
+# gitea-eventsource-svc, port 12000, endpoint /push.
 hook_url=http://gitea-eventsource-svc.argo.svc.cluster.local:12000/push
-if ! gitea_api GET "/repos/$GITEA_ADMIN/$repo/hooks" | grep -q "$hook_url"; then
+# Read the whole answer before looking in it: `curl | grep -q` under pipefail
+# fails when grep stops reading early, and would add a second hook.
+hooks=$(gitea_api GET "/repos/$GITEA_ADMIN/$repo/hooks")
+if ! python3 -c 'import json, sys
+sys.exit(not any(h.get("config", {}).get("url") == sys.argv[1] for h in json.load(sys.stdin)))' \
+  "$hook_url" <<<"$hooks"; then
   token=$(secret_value argo gitea-webhook token)
   gitea_api POST "/repos/$GITEA_ADMIN/$repo/hooks" "$(
     python3 -c 'import json, sys

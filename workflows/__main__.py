@@ -1,9 +1,10 @@
 """`python -m workflows run`: the pipeline end to end, as a local Flyte execution.
+`python -m workflows contract --data F --target C`: draft the data contract.
 
 Settings come from the environment (see workflows/settings.py); the summary
 goes to stdout, progress to stderr. Exit 0 on success, 1 when the pipeline
-refuses (bad data, gate, promotion, smoke check), 2 on bad settings or a
-tracking server that cannot be reached at the start.
+refuses (bad data, gate, promotion, smoke check), 2 on bad settings or input, or
+a tracking server that cannot be reached at the start.
 """
 
 from __future__ import annotations
@@ -19,11 +20,21 @@ _START = time.perf_counter()
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows", description=__doc__)
-    parser.add_argument("command", choices=["run"])
-    parser.add_argument("--timings", help="write per-step wall times as JSON to this file")
+    parser.add_argument("command", choices=["run", "contract"])
+    parser.add_argument("--timings", help="run: write per-step wall times as JSON to this file")
+    parser.add_argument("--data", help="contract: the CSV or Parquet table to draft from")
+    parser.add_argument("--target", help="contract: the label column")
+    parser.add_argument("--positive", help="contract: the positive label (default: chosen)")
+    parser.add_argument("--output", default="", help="contract: where to write it")
     args = parser.parse_args(argv)
+    if args.command == "contract":
+        from workflows.contract_cli import draft_contract
 
+        return draft_contract(args.data, args.target, args.positive, args.output)
+
+    from workflows.domain.contract import ContractError
     from workflows.domain.promotion import PromotionError, check_promotion
+    from workflows.domain.training import TrainingError, TrainParams
     from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
     from workflows.settings import Settings, SettingsError
 
@@ -31,12 +42,24 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         # Refuse before training, not after: deploy checks again (it is the real guard).
         check_promotion(settings.domain, settings.git_ref)
+        TrainParams.from_json(settings.estimator, settings.params, 0)
+        from workflows.domain import contract
+
+        contract.load(settings.contract_path)
         require_reachable(settings.tracking_uri)
-    except (SettingsError, PromotionError, TrackingUnreachableError) as err:
+    except (
+        SettingsError,
+        PromotionError,
+        TrainingError,
+        ContractError,
+        TrackingUnreachableError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(
-        f"pipeline: data={settings.data} domain={settings.domain} min_auc={settings.min_auc}\n"
+        f"pipeline: data={settings.data or '(the contract source)'} "
+        f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
+        f"min_auc={settings.min_auc} estimator={settings.estimator} params={settings.params}\n"
         f"tracking: {settings.tracking_uri}",
         file=sys.stderr,
     )
@@ -58,6 +81,8 @@ def _run(settings) -> int:
         deployment = training_pipeline(
             data=settings.data,
             min_auc=settings.min_auc,
+            estimator=settings.estimator,
+            params=settings.params,
             git_sha=settings.git_sha,
             git_ref=settings.git_ref,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flytekit import LaunchPlan, workflow
 
 from workflows import identity
+from workflows.domain.training import DEFAULT_ESTIMATOR
 from workflows.steps import Deployment
 from workflows.tasks import deploy, gate, prepare, register, train
 
@@ -13,8 +14,8 @@ from workflows.tasks import deploy, gate, prepare, register, train
 def training_pipeline(
     data: str = "",
     min_auc: float = identity.DEFAULT_MIN_AUC,
-    n_estimators: int = 100,
-    max_depth: int = 0,
+    estimator: str = DEFAULT_ESTIMATOR,
+    params: str = "{}",
     test_size: float = 0.25,
     seed: int = 42,
     git_sha: str = "",
@@ -22,11 +23,13 @@ def training_pipeline(
 ) -> Deployment:
     """Train a classifier, gate it on ROC AUC, register it and move `@<domain>` to it.
 
-    data: CSV/Parquet path or URI with a `target` column; "" = the embedded default.
+    data: CSV/Parquet path or URI meeting the data contract; "" = the contract's `source`.
+    estimator: hist_gradient_boosting | random_forest.
+    params: the estimator's hyper-parameters as a JSON object, e.g. '{"max_depth": 3}'.
     """
     split = prepare(data=data, test_size=test_size, seed=seed)
     trained = train(
-        train=split.train, test=split.test, n_estimators=n_estimators, max_depth=max_depth,
+        train=split.train, test=split.test, estimator=estimator, params=params,
         seed=seed, git_sha=git_sha,
     )  # fmt: skip
     approved = gate(result=trained, min_auc=min_auc)

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from workflows.domain.schema import FEATURES
 from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
 
 if TYPE_CHECKING:
@@ -78,6 +77,7 @@ class Verified:
     alias_uri: str  # models:/<name>@<domain>
     version: str
     uri: str  # models:/<name>/<version>: what the server loads
+    example: dict | None = None  # a request body of real training rows, logged with it
 
 
 def verify(settings: Settings, domain: str) -> Verified:
@@ -96,7 +96,7 @@ def verify(settings: Settings, domain: str) -> Verified:
         raise ServeError(f"{alias_uri} points nowhere: run the pipeline first (make run)")
     uri = f"models:/{settings.model_name}/{version}"
     registry.load_model(uri)  # raises UntrustedModelError on anything outside TRUSTED_TYPES
-    return Verified(alias_uri, version, uri)
+    return Verified(alias_uri, version, uri, registry.serving_example(uri))
 
 
 def server_command(model_uri: str, host: str, port: int, workers: int = 1) -> list[str]:
@@ -122,13 +122,12 @@ def server_env(base: dict[str, str], tracking_uri: str) -> dict[str, str]:
     return env
 
 
-def example_request(url: str) -> str:
-    """A curl command with one row of the real feature columns (values are placeholders)."""
-    payload = {"dataframe_split": {"columns": list(FEATURES), "data": [[0.0] * len(FEATURES)]}}
-    return (
-        f"curl -s {url}/invocations -H 'Content-Type: application/json' \\\n"
-        f"  -d '{json.dumps(payload)}'"
-    )
+def example_request(url: str, example: dict | None) -> str:
+    """A curl command sending the rows logged with the model (real training rows)."""
+    if example is None:
+        return f"(this model was logged without an input example; POST rows to {url}/invocations)"
+    body = json.dumps(example, allow_nan=False).replace("'", "'\\''")
+    return f"curl -s {url}/invocations -H 'Content-Type: application/json' \\\n  -d '{body}'"
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
@@ -257,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with running(settings, verified.uri, args.host, args.port, args.workers) as server:
             print(f"\nserving {verified.uri} at {server.url} (Ctrl-C stops)\n")
-            print(example_request(server.url), flush=True)
+            print(example_request(server.url, verified.example), flush=True)
             code = serve_until_stopped(server.process)
     except (KeyboardInterrupt, Stopped):
         code = None

@@ -1,19 +1,23 @@
 """One typed settings object, read from the environment.
 
 MLFLOW_TRACKING_URI   tracking + registry server; default: SQLite in .mlflow/
-MODEL_NAME            registered model name; default: identity.MODEL_NAME
+MODEL_NAME            registered model name; default: identity.MODEL_NAME. 1 to 100
+                      letters, digits, '.', '_', '-' (MLflow URIs and search filters)
 DOMAIN                development | staging | production; default: development
                       (in a cluster Flyte's FLYTE_INTERNAL_EXECUTION_DOMAIN wins)
 MIN_AUC               quality gate; default: identity.DEFAULT_MIN_AUC
-DATA                  CSV/Parquet path or URI; default: the embedded breast-cancer set
-ROWS                  use a synthetic set of this many rows instead
+CONTRACT              the data contract (YAML); default: contract.yaml at the project root
+DATA                  CSV/Parquet path or URI; default: the contract's `source`
+ROWS                  use a synthetic table of this many rows, shaped by the contract
+ESTIMATOR             hist_gradient_boosting | random_forest; default: hist_gradient_boosting
+PARAMS                the estimator's hyper-parameters, a JSON object; default: {}
 GIT_SHA, GIT_REF      provenance; CI sets them, locally they are read from git
 SERVING_URL           smoke-test this endpoint after deploy; default: in-process
 DEPLOY_TARGET         local | kubernetes; default: local. kubernetes (in the cluster):
                       deploy also rolls out Deployment + Service `model-<domain>` and
                       smoke-tests it through the Service (needs kubectl in the image)
 SERVING_NAMESPACE     namespace of `model-<domain>`; default: <flyte project>-<domain>,
-                      the namespace Flyte runs the domain's tasks in
+                      the namespace Flyte runs the domain's tasks in (an RFC 1123 label)
 SERVING_IMAGE         image of the serving pods; default: FLYTE_INTERNAL_IMAGE, the
                       pipeline image the task itself runs in
 """
@@ -22,16 +26,21 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from ci.refs import DOMAINS
 from workflows import identity
-from workflows.domain.data import BUILTIN, SYNTHETIC_PREFIX
+from workflows.domain.data import SYNTHETIC_PREFIX
+from workflows.domain.environments import DOMAINS
 from workflows.domain.gate import check_min_auc
+from workflows.domain.names import check_dns_label, check_model_name
+from workflows.domain.training import DEFAULT_ESTIMATOR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_STORE = PROJECT_ROOT / ".mlflow"
+CONTRACT_FILE = PROJECT_ROOT / "contract.yaml"
 DEPLOY_TARGETS = ("local", "kubernetes")
 
 
@@ -47,7 +56,10 @@ class Settings:
     experiment: str = identity.PROJECT_SLUG
     domain: str = "development"
     min_auc: float = identity.DEFAULT_MIN_AUC
-    data: str = BUILTIN
+    contract_path: str = str(CONTRACT_FILE)
+    data: str = ""  # "" = the contract's own `source`
+    estimator: str = DEFAULT_ESTIMATOR
+    params: str = "{}"  # JSON object, checked against the estimator before a run
     git_sha: str = ""
     git_ref: str = ""
     serving_url: str = ""
@@ -72,19 +84,27 @@ class Settings:
             raise SettingsError(
                 "DEPLOY_TARGET=kubernetes needs SERVING_IMAGE (or FLYTE_INTERNAL_IMAGE)"
             )
+        namespace = env.get("SERVING_NAMESPACE") or f"{identity.FLYTE_PROJECT}-{domain}"
         return cls(
             tracking_uri=tracking_uri,
             artifact_root=_artifact_root(tracking_uri),
-            model_name=env.get("MODEL_NAME") or identity.MODEL_NAME,
+            model_name=_checked(
+                "MODEL_NAME", check_model_name, env.get("MODEL_NAME") or identity.MODEL_NAME
+            ),
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
             domain=domain,
             min_auc=_min_auc(env.get("MIN_AUC", "")),
+            contract_path=_contract_path(env.get("CONTRACT", "")),
             data=_data(env.get("DATA", ""), env.get("ROWS", "")),
+            estimator=env.get("ESTIMATOR", "").strip() or DEFAULT_ESTIMATOR,
+            params=env.get("PARAMS", "").strip() or "{}",
             git_sha=env.get("GIT_SHA") or _git("rev-parse", "HEAD"),
             git_ref=env.get("GIT_REF") or _git("symbolic-ref", "-q", "HEAD"),
             serving_url=env.get("SERVING_URL", ""),
             deploy_target=target,
-            serving_namespace=env.get("SERVING_NAMESPACE") or f"{identity.FLYTE_PROJECT}-{domain}",
+            serving_namespace=_checked(
+                "SERVING_NAMESPACE", partial(check_dns_label, what="namespace"), namespace
+            ),
             serving_image=image,
         )
 
@@ -105,6 +125,14 @@ def _domain(env: dict[str, str]) -> str:
     return domain
 
 
+def _checked(variable: str, check: Callable[[str], str], value: str) -> str:
+    """`value` when the target system's rule accepts it; else an error naming the variable."""
+    try:
+        return check(value)
+    except ValueError as err:
+        raise SettingsError(f"{variable}: {err}") from None
+
+
 def _min_auc(text: str) -> float:
     if not text.strip():
         return identity.DEFAULT_MIN_AUC
@@ -121,7 +149,11 @@ def _data(data: str, rows: str) -> str:
         if not rows.strip().isdigit() or int(rows) < 1:
             raise SettingsError(f"ROWS={rows!r}: must be a positive whole number")
         return f"{SYNTHETIC_PREFIX}{int(rows)}"
-    return data.strip() or BUILTIN
+    return data.strip()
+
+
+def _contract_path(text: str) -> str:
+    return str(Path(text.strip()).resolve()) if text.strip() else str(CONTRACT_FILE)
 
 
 def _git(*args: str) -> str:

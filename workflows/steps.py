@@ -6,8 +6,10 @@ tasks.py wraps each in a Flyte task; tests call them directly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows.domain import contract as data_contract
 from workflows.domain import data, schema
 from workflows.domain.gate import check_gate
 from workflows.domain.promotion import check_promotion
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from workflows.settings import Settings
 
 SMOKE_ROWS = 20
+EXAMPLE_ROWS = 2  # real rows logged with the model: `make serve` shows them as a request
 FINGERPRINT_TAG = "model_fingerprint"
 
 
@@ -30,7 +33,9 @@ class TrainResult:
     model_uri: str
     roc_auc: float
     fingerprint: str
-    expected: list[int]  # the model's predictions on the first SMOKE_ROWS test rows
+    # P(positive) the model gave the first SMOKE_ROWS test rows: the deploy
+    # step checks the served model answers the same.
+    expected: list[float]
 
 
 @dataclass
@@ -51,11 +56,35 @@ class Deployment:
     checked_by: str
 
 
-def prepare(source: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame = schema.validate(data.load(source, seed))
-    train, test = data.split(frame, test_size, seed)
-    note(f"{len(frame)} rows valid -> {len(train)} train / {len(test)} test")
+def prepare(
+    contract_path: str, source: str, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Load `source` ("" = the contract's own), validate it, split it stratified."""
+    contract = data_contract.load(contract_path)
+    source = resolve_source(source, contract, contract_path)
+    frame = schema.validate(data.load(source, contract, seed), contract, contract_path)
+    train, test = data.split(frame, contract.target, test_size, seed)
+    positives = sum(schema.is_label(v, contract.positive) for v in frame[contract.target])
+    note(
+        f"{source}: {len(frame)} rows valid against {Path(contract_path).name} "
+        f"({positives / len(frame):.1%} {contract.positive!r}) "
+        f"-> {len(train)} train / {len(test)} test"
+    )
     return train, test
+
+
+def resolve_source(source: str, contract, contract_path: str) -> str:
+    """DATA as given, else the contract's `source`; a relative path in the
+    contract is relative to the contract file."""
+    if source:
+        return source
+    if not contract.source:
+        raise data.DataLoadError(
+            f"no table to read: set DATA=<csv or parquet>, or `source:` in {contract_path}"
+        )
+    if ":" in contract.source or Path(contract.source).is_absolute():
+        return contract.source  # builtin:, synthetic:, s3://, an absolute path
+    return str(Path(contract_path).parent / contract.source)
 
 
 def train(
@@ -67,21 +96,28 @@ def train(
     from workflows.domain import evaluation, plots, training
     from workflows.gateways.registry import Registry
 
-    model = training.train(train, params)
-    scored = evaluation.evaluate(model, test)
-    note(f"ROC AUC {scored.roc_auc:.4f} on {scored.rows} held-out rows")
+    contract = data_contract.load(settings.contract_path)
+    model = training.train(train, contract, params)
+    scored = evaluation.evaluate(model, test, contract)
+    note(
+        f"{params.estimator}: ROC AUC {scored.roc_auc:.4f} for {contract.positive!r} on "
+        f"{scored.rows} held-out rows ({scored.positive_share:.1%} {contract.positive!r})"
+    )
     images = plots.plots(scored)
     fingerprint = joblib.hash(model)
-    # One prediction on the smoke rows serves both the model's signature and,
-    # later, the deploy step's check that the served model answers the same.
-    features, _ = training.features_and_target(test.head(SMOKE_ROWS))
-    predicted = model.predict(features)
-    expected = [int(p) for p in predicted]
+    features, _ = training.features_and_target(test.head(SMOKE_ROWS), contract)
+    expected = [float(p) for p in model.positive_probability(features)]
     logged = Registry(settings).log_training_run(
         model,
-        sample=features,
-        predictions=predicted,
-        params={**vars(params), "data": settings.data, "train_rows": len(train)},
+        contract=contract,
+        example=features.head(EXAMPLE_ROWS),
+        params={
+            "estimator": params.estimator,
+            **{f"estimator.{k}": v for k, v in params.params.items()},
+            "seed": params.seed,
+            "data": settings.data or contract.source,
+            "train_rows": len(train),
+        },
         evaluation=scored,
         images=images,
         tags={"domain": settings.domain, "git_sha": settings.git_sha, FINGERPRINT_TAG: fingerprint},
@@ -122,7 +158,7 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
 
 
 def deploy(
-    settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[int]
+    settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[float]
 ) -> Deployment:
     """Prove the version answers, then move `@<domain>` to it.
 
@@ -130,16 +166,19 @@ def deploy(
     check leaves both aliases as they were: nothing to put back, even when what
     failed is the tracking server. (A cluster rollout still rolls itself back.)
     """
+    from workflows.domain import training
     from workflows.gateways.registry import Registry
     from workflows.gateways.tracking import explain
 
     check_promotion(settings.domain, settings.git_ref)
+    contract = data_contract.load(settings.contract_path)
+    rows, _ = training.features_and_target(sample.head(len(expected)), contract)
     registry = Registry(settings)
     alias = settings.domain
     pinned = f"models:/{model.name}/{model.version}"
     deployer = _deployer(settings, registry, model.version)
     try:
-        checked_by = deployer.check(pinned, sample.head(len(expected)), expected)
+        checked_by = deployer.check(pinned, rows, expected)
     except Exception as err:
         note(f"check of v{model.version} failed: @{alias} not moved")
         failure = explain(err, settings.tracking_uri)

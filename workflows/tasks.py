@@ -33,17 +33,18 @@ def _settings(git_sha: str = "", git_ref: str = "") -> Settings:
 @task
 def prepare(data: str, test_size: float, seed: int) -> Split:
     with step("prepare"):
-        return Split(*steps.prepare(data or _settings().data, test_size, seed))
+        settings = _settings()  # the first task: bad settings stop the run before training
+        return Split(*steps.prepare(settings.contract_path, data or settings.data, test_size, seed))
 
 
 # Only our own deck: the default ones list installed packages through a slow `pip list`.
 @task(enable_deck=True, deck_fields=(DeckField.TIMELINE,))
 def train(
-    train: pd.DataFrame, test: pd.DataFrame, n_estimators: int, max_depth: int, seed: int,
+    train: pd.DataFrame, test: pd.DataFrame, estimator: str, params: str, seed: int,
     git_sha: str,
 ) -> steps.TrainResult:  # fmt: skip
     with step("train"):
-        params = TrainParams(n_estimators=n_estimators, max_depth=max_depth, seed=seed)
+        params = TrainParams.from_json(estimator, params, seed)
         result, scored, images = steps.train(_settings(git_sha), train, test, params)
     Deck("Evaluation", _deck_html(scored.metrics(), images))
     return result
@@ -65,7 +66,7 @@ def register(result: steps.TrainResult, git_sha: str, git_ref: str) -> steps.Mod
 
 @task
 def deploy(
-    model: steps.ModelVersion, test: pd.DataFrame, expected: list[int], git_ref: str
+    model: steps.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str
 ) -> steps.Deployment:
     with step("deploy"):
         return steps.deploy(_settings(git_ref=git_ref), model, test, expected)

@@ -39,8 +39,17 @@ def model_name(request) -> str:
     return f"itest-{slug}-{uuid.uuid4().hex[:6]}"
 
 
+@pytest.fixture(scope="session")
+def table(tmp_path_factory) -> tuple[str, str]:
+    """(contract, data) the integration runs train on: the wide fixture shape
+    (numeric, categorical and boolean columns), never the project's own contract."""
+    from tests.fixtures.tables import case
+
+    return case("wide", tmp_path_factory.mktemp("table"))
+
+
 @pytest.fixture
-def env(services, model_name, monkeypatch) -> dict[str, str]:
+def env(services, model_name, table, monkeypatch) -> dict[str, str]:
     """The pipeline's environment: only the tracking URI points at the services.
 
     Also set in os.environ, for tests that run steps or the workflow in-process.
@@ -54,6 +63,9 @@ def env(services, model_name, monkeypatch) -> dict[str, str]:
         "DOMAIN": "development",
         "GIT_SHA": "0123456789abcdef0123456789abcdef01234567",
         "GIT_REF": "refs/heads/itest",
+        "CONTRACT": table[0],
+        "DATA": table[1],
+        "MIN_AUC": "0.8",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

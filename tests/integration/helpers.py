@@ -16,7 +16,7 @@ PIPELINE_VARS = (
     "MLFLOW_TRACKING_URI", "MODEL_NAME", "MLFLOW_EXPERIMENT_NAME", "DOMAIN", "MIN_AUC", "DATA",
     "ROWS", "SERVING_URL", "DEPLOY_TARGET", "GIT_SHA", "GIT_REF",
     "FLYTE_INTERNAL_EXECUTION_DOMAIN", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SECRET_ACCESS_KEY", "CONTRACT", "ESTIMATOR", "PARAMS",
 )  # fmt: skip
 
 
@@ -69,9 +69,11 @@ def runs_with_model(registry) -> list:
 def run_pipeline(**inputs):
     """The Flyte workflow, executed locally in this process; raises the pipeline's own error."""
     from workflows.pipeline import training_pipeline
+    from workflows.settings import Settings
 
+    inputs.setdefault("min_auc", Settings.from_env().min_auc)  # MIN_AUC, as the CLI reads it
     try:
-        return training_pipeline(n_estimators=20, **inputs)
+        return training_pipeline(**inputs)
     except Exception as err:
         found = find_pipeline_error(err)
         if found is None:

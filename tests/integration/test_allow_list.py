@@ -15,7 +15,7 @@ import pytest
 from tests.integration.helpers import PIPELINE_VARS, registry_state, run_pipeline
 from tests.integration.services import free_port
 from workflows import steps
-from workflows.domain.data import BUILTIN
+from workflows.domain.training import TRUSTED_TYPES
 from workflows.gateways.registry import UntrustedModelError
 from workflows.settings import PROJECT_ROOT, Settings
 
@@ -50,7 +50,7 @@ def with_shell_hook(registry, model) -> tuple[str, str]:
     model.hook = os.system  # a skops file can name any importable function
     # The model's own MLmodel even claims the function is trusted: it must not matter.
     return register_variant(
-        registry, model, "skops", skops_trusted_types=[SHELL, "sklearn.tree._tree.Tree"]
+        registry, model, "skops", skops_trusted_types=[SHELL, *TRUSTED_TYPES]
     ), SHELL
 
 
@@ -59,11 +59,12 @@ def test_the_deploy_step_refuses_the_version_and_moves_no_alias(make_bad, deploy
     good, model = deployed
     bad, named = make_bad(registry, model)
     before = registry_state(registry)
-    _, test = steps.prepare(BUILTIN, 0.25, 1)
+    settings = Settings.from_env()
+    _, test = steps.prepare(settings.contract_path, settings.data, 0.25, 1)
     candidate = steps.ModelVersion(registry.name, bad, "", reused=False)
 
     with pytest.raises(UntrustedModelError) as refused:
-        steps.deploy(Settings.from_env(), candidate, test, [0] * steps.SMOKE_ROWS)
+        steps.deploy(settings, candidate, test, [0.5] * steps.SMOKE_ROWS)
 
     assert named in str(refused.value)
     assert registry_state(registry) == before

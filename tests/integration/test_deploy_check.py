@@ -13,10 +13,11 @@ import pytest
 from tests.integration.helpers import registry_state, run_pipeline
 from tests.integration.services import free_port
 from workflows import serve, steps
-from workflows.domain.data import BUILTIN
+from workflows.domain import contract as data_contract
 from workflows.domain.errors import PipelineError
-from workflows.domain.training import TrainParams
-from workflows.gateways.deployer import SmokeCheckError
+from workflows.domain.model import PROBABILITY
+from workflows.domain.training import TrainParams, features_and_target
+from workflows.gateways.deployer import TOLERANCE, SmokeCheckError, invocations_payload
 from workflows.gateways.registry import Registry
 from workflows.settings import Settings
 
@@ -24,15 +25,10 @@ from workflows.settings import Settings
 def register_only(seed: int) -> tuple[steps.ModelVersion, object, list]:
     """Train and register a model without deploying it: a version no alias points at."""
     settings = Settings.from_env()
-    train, test = steps.prepare(BUILTIN, 0.25, seed)
-    result, _, _ = steps.train(settings, train, test, TrainParams(n_estimators=20, seed=seed))
+    train, test = steps.prepare(settings.contract_path, settings.data, 0.25, seed)
+    result, _, _ = steps.train(settings, train, test, TrainParams(seed=seed))
     model = steps.register(settings, steps.gate(result, settings.min_auc), "itest/register-only")
     return model, test, result.expected
-
-
-def model_features(model, frame):
-    """The columns the model itself was fitted on, in its own order."""
-    return frame[list(model.feature_names_in_)]
 
 
 def kill_server_inside_the_check(services, monkeypatch) -> None:
@@ -60,7 +56,7 @@ def test_a_failed_check_leaves_the_aliases_as_they_were(
     before = registry_state(registry)
     assert before["aliases"]["development"] != candidate.version
     if failure == "wrong predictions":
-        expected = [2] * len(expected)  # no classifier of 0/1 predicts these
+        expected = [2.0] * len(expected)  # no probability is 2
     elif failure == "endpoint down":
         monkeypatch.setenv("SERVING_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens
     settings = Settings.from_env()
@@ -81,15 +77,20 @@ def test_a_failed_check_leaves_the_aliases_as_they_were(
     assert registry_state(registry) == before
 
 
-def _served_labels(url: str, features) -> list:
-    payload = {"dataframe_split": features.reset_index(drop=True).to_dict(orient="split")}
+def _served_probabilities(url: str, features) -> list[float]:
     request = urllib.request.Request(
         f"{url}/invocations",
-        data=json.dumps(payload).encode(),
+        data=invocations_payload(features),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
-        return [int(p) for p in json.load(response)["predictions"]]
+        return [float(p[PROBABILITY]) for p in json.load(response)["predictions"]]
+
+
+def _close(got: list[float], wanted: list[float]) -> bool:
+    return len(got) == len(wanted) and all(
+        abs(g - w) <= TOLERANCE for g, w in zip(got, wanted, strict=True)
+    )
 
 
 def test_deploy_through_serving_url_checks_the_endpoint_then_moves_the_alias(
@@ -97,13 +98,13 @@ def test_deploy_through_serving_url_checks_the_endpoint_then_moves_the_alias(
 ):
     first = run_pipeline(seed=1)
     candidate, test, expected = register_only(seed=4)
+    settings = Settings.from_env()
+    features, _ = features_and_target(test, data_contract.load(settings.contract_path))
     old = registry.load_model(f"models:/{registry.name}/{first.version}")
     new = registry.load_model(f"models:/{registry.name}/{candidate.version}")
-    features = model_features(new, test)
-    new_labels = [int(p) for p in new.predict(features)]
-    # The two versions must answer differently somewhere, or serving one proves nothing.
-    assert new_labels != [int(p) for p in old.predict(features)]
-    settings = Settings.from_env()
+    new_answers = [float(p) for p in new.positive_probability(features)]
+    # The two versions must answer differently, or serving one proves nothing.
+    assert not _close(new_answers, [float(p) for p in old.positive_probability(features)])
     pinned = f"models:/{registry.name}/{candidate.version}"
 
     with (
@@ -112,10 +113,10 @@ def test_deploy_through_serving_url_checks_the_endpoint_then_moves_the_alias(
     ):
         monkeypatch.setenv("SERVING_URL", server.url)
         deployment = steps.deploy(Settings.from_env(), candidate, test, expected)
-        served = _served_labels(server.url, features)
+        served = _served_probabilities(server.url, features)
 
     assert deployment.checked_by == f"served ({server.url})"
     assert (deployment.version, deployment.previous) == (candidate.version, first.version)
     assert registry.alias_target("development") == candidate.version
     assert registry.alias_target("development-previous") == first.version
-    assert served == new_labels
+    assert _close(served, new_answers)

@@ -7,7 +7,6 @@ import pytest
 
 from tests.integration.helpers import registry_state, run_pipeline
 from workflows import steps
-from workflows.domain.data import BUILTIN
 from workflows.domain.training import TrainParams
 from workflows.settings import Settings
 
@@ -16,8 +15,8 @@ def test_server_killed_before_register(services, env, registry, monkeypatch):
     run_pipeline(seed=1)
     before = registry_state(registry)
     settings = Settings.from_env()
-    train, test = steps.prepare(BUILTIN, 0.25, 2)
-    result, _, _ = steps.train(settings, train, test, TrainParams(n_estimators=20, seed=2))
+    train, test = steps.prepare(settings.contract_path, settings.data, 0.25, 2)
+    result, _, _ = steps.train(settings, train, test, TrainParams(seed=2))
     steps.gate(result, settings.min_auc)
     # Fail fast rather than retry for minutes against a server that is gone.
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")

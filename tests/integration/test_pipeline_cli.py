@@ -6,6 +6,8 @@ import pytest
 
 from tests.integration.helpers import registry_state, run_cli, run_pipeline, runs_with_model
 from tests.integration.services import BUCKET
+from workflows.domain import contract as data_contract
+from workflows.domain.data import load
 from workflows.domain.schema import DataValidationError
 
 
@@ -49,10 +51,9 @@ def test_happy_path_logs_to_s3_registers_in_postgres_and_serves(services, env, r
     assert {"MLmodel", "model.skops"} <= {key.rsplit("/", 1)[-1] for key in model_keys - run_keys}
 
     model = registry.load_model(f"models:/{registry.name}@development")
-    from sklearn.datasets import load_breast_cancer
-
-    features = load_breast_cancer(as_frame=True).data.head(5)
-    assert set(model.predict(features)) <= {0, 1}
+    contract = data_contract.load(env["CONTRACT"])
+    rows = load(env["DATA"], contract)[contract.feature_names].head(5)
+    assert set(model.predict(rows)["label"]) <= {contract.positive, contract.negative}
 
 
 def test_gate_failure_registers_nothing_and_moves_no_alias(env, registry):
@@ -69,14 +70,15 @@ def test_gate_failure_registers_nothing_and_moves_no_alias(env, registry):
 
 def _bad_frames():
     import numpy as np
-    from sklearn.datasets import load_breast_cancer
 
-    frame = load_breast_cancer(as_frame=True).frame
+    from tests.fixtures.tables import table
+
+    frame = table("wide")
     with_nan = frame.copy()
-    with_nan.loc[3, "mean radius"] = np.nan
+    with_nan.loc[3, "x04"] = np.nan
     return {
-        "nan": (with_nan, "mean radius"),
-        "missing-column": (frame.drop(columns=["worst area"]), "worst area"),
+        "nan": (with_nan, "x04"),
+        "missing-column": (frame.drop(columns=["tier"]), "tier"),
         "one-class": (frame[frame["target"] == 1], "target"),
     }
 

@@ -17,11 +17,13 @@ import urllib.request
 
 import pytest
 
+from tests.fixtures.tables import case
 from tests.integration.shutdown import STOP_LIMIT, run_cycle
 from tests.tools import require_tool
 from workflows import serve, steps
-from workflows.domain.schema import FEATURES
+from workflows.domain import contract as data_contract
 from workflows.domain.training import TrainParams, features_and_target
+from workflows.gateways.deployer import invocations_payload
 from workflows.gateways.registry import Registry
 from workflows.settings import Settings
 
@@ -38,19 +40,22 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     store = tmp_path_factory.mktemp("serving-store")
+    contract_path, data = case("wide", store)
     settings = Settings.from_env(
         {
             "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db",
             "DOMAIN": DOMAIN,
             "GIT_SHA": "0" * 40,
             "GIT_REF": "refs/heads/feature/serving-test",
+            "CONTRACT": contract_path,
         }
     )
-    train, test = steps.prepare(settings.data, test_size=0.25, seed=7)
-    result, _, _ = steps.train(settings, train, test, TrainParams(n_estimators=20, seed=7))
-    model = steps.register(settings, steps.gate(result, settings.min_auc), "serving-test")
+    train, test = steps.prepare(contract_path, data, test_size=0.25, seed=7)
+    result, _, _ = steps.train(settings, train, test, TrainParams(seed=7))
+    model = steps.register(settings, steps.gate(result, 0.8), "serving-test")
     steps.deploy(settings, model, test, result.expected)
-    return settings, test
+    features, _ = features_and_target(test, data_contract.load(contract_path))
+    return settings, features
 
 
 @pytest.fixture(scope="module")
@@ -93,45 +98,55 @@ def _post(url: str, payload: dict) -> tuple[int, dict]:
 
 
 def _split(features) -> dict:
-    return {"dataframe_split": features.to_dict(orient="split")}
+    return json.loads(invocations_payload(features))
 
 
-def test_served_predictions_equal_the_in_process_model(trained, server):
-    settings, test = trained
-    features, _ = features_and_target(test.head(60))
+def test_served_answers_equal_the_in_process_model(trained, server):
+    settings, features = trained
+    rows = features.head(60)
     model = Registry(settings).load_model(f"models:/{settings.model_name}@{DOMAIN}")
-    status, body = _post(server.url, _split(features))
+    status, body = _post(server.url, _split(rows))
     assert status == 200
-    assert body["predictions"] == [int(p) for p in model.predict(features)]
-    assert len(set(body["predictions"])) == 2  # both classes: the comparison means something
+    expected = model.predict(rows)
+    assert [p["label"] for p in body["predictions"]] == expected["label"].tolist()
+    served = [p["probability"] for p in body["predictions"]]
+    assert served == pytest.approx(expected["probability"].tolist(), abs=1e-9)
+    assert len({p["label"] for p in body["predictions"]}) == 2  # both labels: it means something
+
+
+def test_raw_rows_with_text_an_unseen_category_and_null_are_answered(trained, server):
+    _, features = trained
+    payload = _split(features.head(3))
+    columns = payload["dataframe_split"]["columns"]
+    payload["dataframe_split"]["data"][0][columns.index("state")] = "a state never seen"
+    payload["dataframe_split"]["data"][1][columns.index("x00")] = None
+    status, body = _post(server.url, payload)
+    assert status == 200, body
+    assert [set(p) for p in body["predictions"]] == [{"label", "probability"}] * 3
 
 
 def test_wrong_columns_get_a_400_that_names_them(trained, server):
-    _, test = trained
-    features, _ = features_and_target(test.head(3))
-    renamed = features.rename(columns={FEATURES[0]: "radius"})
+    _, features = trained
+    renamed = features.head(3).rename(columns={"x00": "radius"})
     status, body = _post(server.url, _split(renamed))
     assert status == 400
-    assert FEATURES[0] in body["message"] and "missing" in body["message"].lower()
+    assert "x00" in body["message"] and "missing" in body["message"].lower()
 
 
 def test_wrong_types_get_a_400_that_says_so(trained, server):
-    _, test = trained
-    features, _ = features_and_target(test.head(2))
-    payload = _split(features)
+    _, features = trained
+    payload = _split(features.head(2))
     payload["dataframe_split"]["data"][0][0] = "not a number"
     status, body = _post(server.url, payload)
     assert status == 400
-    assert FEATURES[0] in body["message"] and "not a number" in body["message"]
+    assert "x00" in body["message"] and "not a number" in body["message"]
 
 
 def test_server_keeps_serving_after_bad_requests(trained, server):
-    _, test = trained
-    wrong_columns = _post(server.url, {"dataframe_split": {"columns": ["x"], "data": [[1]]}})
-    no_format = _post(server.url, {"no": "format"})
-    assert (wrong_columns[0], no_format[0]) == (400, 400)
-    features, _ = features_and_target(test.head(5))
-    status, body = _post(server.url, _split(features))
+    _, features = trained
+    assert _post(server.url, {"dataframe_split": {"columns": ["x"], "data": [[1]]}})[0] == 400
+    assert _post(server.url, {"no": "format"})[0] == 400
+    status, body = _post(server.url, _split(features.head(5)))
     assert status == 200 and len(body["predictions"]) == 5
 
 
@@ -149,6 +164,7 @@ def test_make_serve_stops_within_5_s_and_leaves_nothing(trained, signum, tmp_pat
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "CONTRACT": settings.contract_path,
         "DOMAIN": DOMAIN,
         "PORT": str(port),
     }

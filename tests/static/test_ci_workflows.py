@@ -13,12 +13,16 @@ import pytest
 import yaml
 
 from tests.static._ci_helpers import WORKFLOWS, run, tool
+from tests.static.ci_steps import (
+    GITHUB_EXPRESSION,
+    ReleaseRepo,
+    clone_at,
+    make_release_repo,
+    run_script,
+    substitute,
+)
 
 FILES = sorted(WORKFLOWS.glob("*.yml"))
-# A project generated with git_host=sandbox-only has no GitHub workflows at all.
-pytestmark = pytest.mark.skipif(
-    not WORKFLOWS.exists(), reason="no .github/workflows: CI/CD runs only through the sandbox"
-)
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 PIN_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
 
@@ -75,7 +79,8 @@ def test_workflows_match_the_github_schema():
 
 
 def test_schema_check_fails_on_a_job_without_runs_on(without_runs_on: Path):
-    assert _schema_check(without_runs_on / "ci.yml") != 0
+    # 1: the file breaks the schema; other codes mean check-jsonschema itself failed.
+    assert _schema_check(without_runs_on / "ci.yml") == 1
 
 
 def test_zizmor_has_no_medium_or_high_finding():
@@ -131,3 +136,59 @@ def test_cd_plans_from_env_and_serializes_per_domain():
     assert deploy["concurrency"]["cancel-in-progress"] is False
     assert "::notice" in deploy["steps"][0]["run"]
     assert "packages" not in deploy["permissions"]
+
+
+# --- the plan step, run as written ---------------------------------------------------
+
+# GitHub's `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`.
+GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
+
+
+@pytest.fixture(scope="module")
+def release_repo(tmp_path_factory) -> ReleaseRepo:
+    return make_release_repo(tmp_path_factory.mktemp("pushed"))
+
+
+def _run_cd_step(job: str, step_id: str, ref: str, sha: str, checkout: Path):
+    """cd.yml's step with GitHub's values put in, in a checkout at `sha`; its outputs."""
+    cd = _load(WORKFLOWS / "cd.yml")
+    steps = cd["jobs"][job]["steps"]
+    (step,) = [s for s in steps if step_id in (s.get("id"), s.get("name", "").split(";")[0])]
+    values = {
+        "github.ref": ref, "github.sha": sha, "github.repository": "Owner/Repo",
+        "secrets.FLYTE_ENDPOINT": "flyte.example.com:443", "secrets.FLYTE_CLIENT_ID": "",
+        "secrets.FLYTE_CLIENT_SECRET": "", "vars.FLYTE_CONSOLE_URL": "",
+    }  # fmt: skip
+    env = {**cd.get("env", {}), **cd["jobs"][job].get("env", {}), **step.get("env", {})}
+    env = {k: substitute(str(v), GITHUB_EXPRESSION, values) for k, v in env.items()}
+    outputs = checkout.parent / f"{checkout.name}-github-output"
+    outputs.write_text("")
+    done = run_script(step["run"], checkout, {**env, "GITHUB_OUTPUT": str(outputs)}, GITHUB_BASH)
+    lines = outputs.read_text().splitlines()
+    return done, dict(line.split("=", 1) for line in lines)
+
+
+def test_cd_refuses_a_release_tag_on_a_branch_off_main(release_repo, tmp_path):
+    checkout = clone_at(release_repo.path, tmp_path / "checkout", release_repo.off_main)
+    ref, sha = "refs/tags/v9.9.9", release_repo.off_main
+
+    planned, outputs = _run_cd_step("plan", "plan", ref, sha, checkout)
+    assert planned.returncode == 1, planned.stderr
+    assert outputs["allowed"] == "false" and "not on main" in outputs["reason"]
+    assert "refused" in planned.stderr
+
+    # Even run by itself, the deploy job refuses before building anything.
+    delivered, _ = _run_cd_step("deploy", "Package, register and launch", ref, sha, checkout)
+    assert delivered.returncode == 1, delivered.stdout + delivered.stderr
+    assert "not on main" in delivered.stderr
+    assert not (checkout / "build").exists()
+
+
+def test_cd_sends_a_release_tag_on_main_to_production(release_repo, tmp_path):
+    checkout = clone_at(release_repo.path, tmp_path / "checkout", release_repo.on_main)
+    done, outputs = _run_cd_step("plan", "plan", "refs/tags/v1.0.0", release_repo.on_main, checkout)
+    assert done.returncode == 0, done.stderr
+    assert (outputs["allowed"], outputs["domain"], outputs["version"]) == (
+        "true", "production", "v1.0.0",
+    )  # fmt: skip
+    assert outputs["image"] == f"ghcr.io/owner/repo:{release_repo.on_main}"

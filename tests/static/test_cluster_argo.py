@@ -9,7 +9,21 @@ least-privilege roles.
 from __future__ import annotations
 
 import copy
+import json
+import re
+import subprocess
+from pathlib import Path
 
+import pytest
+
+from tests.static.ci_steps import (
+    ARGO_EXPRESSION,
+    ReleaseRepo,
+    make_release_repo,
+    map_paths,
+    run_script,
+    substitute,
+)
 from tests.static.cluster.support import ROOT, build, of_kind, strict_errors
 
 ARGO = build(ROOT / "argo")
@@ -118,6 +132,91 @@ def test_sensor_and_event_source_use_their_own_accounts():
     assert source["spec"]["template"]["serviceAccountName"] == "gitea-webhook"
     assert SENSOR["spec"]["template"]["serviceAccountName"] == "cicd-trigger"
     assert source["spec"]["webhook"]["push"]["authSecret"]["name"] == "gitea-webhook"
+
+
+# --- the clone, plan and delivery steps, run as written ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def release_repo(tmp_path_factory) -> ReleaseRepo:
+    return make_release_repo(tmp_path_factory.mktemp("pushed"))
+
+
+@pytest.fixture(scope="module")
+def uv_environment(tmp_path_factory) -> Path:
+    # One environment for the module's runs, as one workflow's steps share one.
+    return tmp_path_factory.mktemp("argo") / "venv"
+
+
+@pytest.fixture
+def workspace(tmp_path, uv_environment) -> dict[str, Path]:
+    """Argo's paths, mapped into a temporary directory."""
+    cache = subprocess.run(["uv", "cache", "dir"], capture_output=True, text=True, check=True)
+    return {
+        "/work/src": tmp_path / "src",
+        "/work/venv": uv_environment,
+        "/work/uv-cache": Path(cache.stdout.strip()),
+        "/tmp/": tmp_path / "pod-tmp",
+    }
+
+
+def _run_argo_step(name: str, values: dict[str, str], paths: dict[str, Path]):
+    """The template's container script with Argo's parameters put in its environment."""
+    container = TEMPLATES[name]["container"]
+    assert container["command"][0] == "bash"
+    raw = json.dumps(container)
+    unmapped = {p for p in re.findall(r"/work/[\w.-]*", raw) if p not in paths}
+    assert not unmapped, f"step {name} uses paths the test does not map: {unmapped}"
+    env = {
+        e["name"]: substitute(map_paths(e["value"], paths), ARGO_EXPRESSION, values)
+        for e in container.get("env", [])
+    }
+    script = map_paths(container["args"][0], paths)
+    paths["/tmp/"].mkdir(parents=True, exist_ok=True)
+    return run_script(script, paths["/tmp/"], env, container["command"])
+
+
+def _clone_and_plan(repo: ReleaseRepo, ref: str, revision: str, paths: dict[str, Path]):
+    values = {
+        "workflow.parameters.repo": str(repo.path),
+        "workflow.parameters.revision": revision,
+        "workflow.parameters.ref": ref,
+    }
+    cloned = _run_argo_step("clone", values, paths)
+    assert cloned.returncode == 0, cloned.stderr
+    commit = (paths["/tmp/"] / "commit").read_text().strip()
+    values["inputs.parameters.sha"] = commit
+    return commit, values, _run_argo_step("plan", values, paths)
+
+
+def test_cicd_refuses_a_release_tag_on_a_branch_off_main(release_repo, workspace):
+    # The push of an annotated tag names the tag object: the clone peels it.
+    commit, values, planned = _clone_and_plan(
+        release_repo, "refs/tags/v9.9.9", release_repo.off_main_tag_object, workspace
+    )
+    assert commit == release_repo.off_main
+    assert planned.returncode == 1, planned.stdout + planned.stderr
+    assert "not on main" in planned.stderr
+    assert not (workspace["/tmp/"] / "plan" / "domain").exists()
+
+    # Even reached by itself, every delivery step refuses before calling Flyte.
+    for command in ("package", "register", "launch"):
+        done = _run_argo_step("ci", {**values, "inputs.parameters.command": command}, workspace)
+        assert done.returncode == 1, (command, done.stdout + done.stderr)
+        assert "not on main" in done.stderr and "flytectl" not in done.stdout
+
+
+def test_cicd_sends_a_release_tag_on_main_to_production(release_repo, workspace):
+    commit, _, planned = _clone_and_plan(
+        release_repo, "refs/tags/v1.0.0", release_repo.on_main, workspace
+    )
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    outputs = {p.name: p.read_text() for p in (workspace["/tmp/"] / "plan").iterdir()}
+    assert outputs["domain"] == "production" and outputs["version"] == "v1.0.0"
+    assert (
+        outputs["image"].startswith("k3d-registry.localhost:5000/") and commit in outputs["image"]
+    )
+    assert json.loads((workspace["/tmp/"] / "plan.json").read_text())["allowed"] is True
 
 
 # --- the strict check catches what hera alone lets through -------------------------

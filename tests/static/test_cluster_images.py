@@ -17,8 +17,9 @@ from tests.static.cluster.support import (
     applied,
     container_images,
     image_problem,
-    load_documents,
+    k3d_config,
     of_kind,
+    own_images,
 )
 
 DOCKERFILES = sorted((ROOT / "infra").rglob("Dockerfile"))
@@ -29,8 +30,7 @@ def dockerfile_images(path) -> list[str]:
 
 
 def all_images() -> list[str]:
-    (k3d,) = load_documents(ROOT / "k3d" / "sandbox.yaml")
-    images = container_images(applied()) + container_images(k3d)
+    images = container_images(applied()) + container_images(k3d_config())
     images += [i for path in DOCKERFILES for i in dockerfile_images(path)]
     return images
 
@@ -76,9 +76,11 @@ def test_mlflow_server_runs_the_locked_mlflow():
     version = locked_version("mlflow")
     dockerfile = (ROOT / "infra" / "mlflow" / "Dockerfile").read_text()
     assert f"ARG MLFLOW_VERSION={version}\n" in dockerfile
+    # ... and the Deployment runs the image `make sandbox` builds from that Dockerfile.
     (mlflow,) = [d for d in of_kind(applied(), "Deployment") if d["metadata"]["name"] == "mlflow"]
     image = mlflow["spec"]["template"]["spec"]["containers"][0]["image"]
-    assert image.endswith(f"/mlflow-server:{version}")
+    name = image.rsplit("/", 1)[1].split(":")[0]
+    assert own_images()[name] == "infra/mlflow"
 
 
 def test_mlflow_image_installs_exactly_what_the_server_needs():

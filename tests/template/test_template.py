@@ -20,6 +20,7 @@ import yaml
 from copier import run_copy, run_update
 
 from tests.template.conftest import ROOT, git, working_tree_files
+from tests.tools import missing
 from workflows import identity
 
 ANSWERS = sorted((Path(__file__).parent / "answers").glob("*.yml"))
@@ -97,7 +98,9 @@ def test_other_answers_give_a_working_project(template, tmp_path, answers_file):
 
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert {k: recorded[k] for k in answers} == answers
-    assert (project / ".github").exists() == (answers.get("git_host", "github") == "github")
+    on_github = answers.get("git_host", "github") == "github"
+    assert (project / ".github").exists() == on_github
+    assert (project / "tests/static/test_ci_workflows.py").exists() == on_github
     assert not list(project.rglob("*.jinja"))
     assert not (project / "copier.yml").exists() and not (project / "tests/template").exists()
     assert _grep(project, DEFAULT_NAMES) == []
@@ -107,7 +110,7 @@ def test_other_answers_give_a_working_project(template, tmp_path, answers_file):
     if recorded["python_version"] != "3.11":
         python = _python_for(recorded["python_version"])
         if python is None:
-            pytest.skip(
+            missing(
                 f"rendering checked, but no local Python {recorded['python_version']} to run "
                 "the generated project's tests (uv cannot download interpreters here)"
             )

@@ -14,18 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from workflows.domain.schema import FEATURES
 from workflows.serve import KILL_WAIT, example_request, server_command, server_env, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_example_request_is_a_valid_call_with_every_feature():
-    words = shlex.split(example_request("http://127.0.0.1:5001").replace("\\\n", " "))
+def test_example_request_sends_the_logged_rows_as_a_valid_shell_call():
+    logged = {
+        "dataframe_split": {
+            "columns": ["it's", "colour"],  # a quote must survive the shell
+            "data": [[1.5, "red"], [None, "l'orange"]],
+        }
+    }
+    words = shlex.split(example_request("http://127.0.0.1:5001", logged).replace("\\\n", " "))
     assert words[:3] == ["curl", "-s", "http://127.0.0.1:5001/invocations"]
-    payload = json.loads(words[words.index("-d") + 1])["dataframe_split"]
-    assert payload["columns"] == list(FEATURES)
-    assert [len(row) for row in payload["data"]] == [len(FEATURES)]
+    assert json.loads(words[words.index("-d") + 1]) == logged
+
+
+def test_example_request_without_a_logged_example_says_so():
+    assert "without an input example" in example_request("http://h:1", None)
 
 
 def test_server_runs_from_this_environment_and_only_it_may_unpickle():

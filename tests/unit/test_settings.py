@@ -1,10 +1,13 @@
+import os
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from workflows import identity
-from workflows.domain.data import BUILTIN
-from workflows.settings import LOCAL_STORE, Settings, SettingsError
+from workflows.settings import CONTRACT_FILE, LOCAL_STORE, PROJECT_ROOT, Settings, SettingsError
 
 PROVENANCE = {"GIT_SHA": "a" * 40, "GIT_REF": "refs/heads/main"}
 
@@ -20,7 +23,16 @@ def test_defaults_are_the_embedded_store_and_the_project_identity():
     assert settings.model_name == identity.MODEL_NAME
     assert settings.domain == "development"
     assert settings.min_auc == identity.DEFAULT_MIN_AUC
-    assert settings.data == BUILTIN
+    assert settings.data == ""  # the contract's own source
+    assert settings.contract_path == str(CONTRACT_FILE)
+    assert (settings.estimator, settings.params) == ("hist_gradient_boosting", "{}")
+
+
+def test_a_relative_contract_path_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert from_env(CONTRACT="ours/contract.yaml").contract_path == str(
+        tmp_path / "ours" / "contract.yaml"
+    )
 
 
 def test_a_tracking_server_decides_its_own_artifact_store():
@@ -53,6 +65,14 @@ def test_min_auc_in_range_is_read(min_auc):
         ({"ROWS": "-3"}, "ROWS"),
         ({"ROWS": "1e6"}, "ROWS"),
         ({"ROWS": "100", "DATA": "x.csv"}, "DATA or ROWS"),
+        # Names other systems read: MLflow (URIs, search filters), Kubernetes.
+        ({"MODEL_NAME": "it's-a-model"}, 'MODEL_NAME: "it\'s-a-model" is not a usable model name'),
+        ({"MODEL_NAME": 'say "hi"'}, "MODEL_NAME"),
+        ({"MODEL_NAME": "team/model"}, "MODEL_NAME"),
+        ({"MODEL_NAME": "model@staging"}, "MODEL_NAME"),
+        ({"MODEL_NAME": "m" * 101}, "MODEL_NAME"),
+        ({"SERVING_NAMESPACE": "Team_NS"}, "SERVING_NAMESPACE: namespace 'Team_NS'"),
+        ({"SERVING_NAMESPACE": "n" * 64}, "SERVING_NAMESPACE.*at most 63 characters"),
     ],
 )
 def test_bad_values_name_their_variable(env, names):
@@ -62,3 +82,30 @@ def test_bad_values_name_their_variable(env, names):
 
 def test_rows_select_synthetic_data():
     assert from_env(ROWS="1000").data == "synthetic:1000"
+
+
+@pytest.mark.parametrize("name", ["m", "credit_risk.v2", "Fraud-CLF-2", "m" * 100])
+def test_usable_model_names_are_kept(name):
+    assert from_env(MODEL_NAME=name).model_name == name
+
+
+def test_the_serving_namespace_defaults_to_the_flyte_namespace_of_the_domain():
+    settings = from_env(DOMAIN="staging")
+    assert settings.serving_namespace == f"{identity.FLYTE_PROJECT}-staging"
+
+
+def test_a_model_name_with_a_quote_stops_the_run_before_anything_is_written(tmp_path):
+    # It used to train, log a run, then fail inside MLflow's search at register.
+    store = tmp_path / "store"
+    env = {
+        **os.environ, **PROVENANCE, "MODEL_NAME": "it's-mine", "MIN_AUC": "0.6",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db",
+    }  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows", "run"], cwd=PROJECT_ROOT, env=env,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().startswith('error: MODEL_NAME: "it\'s-mine" is not a usable')
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not store.exists()

@@ -1,4 +1,8 @@
-"""Load a training frame and split it, stratified. Pure: no Flyte, no MLflow."""
+"""Load a table and split it, stratified. Pure: no Flyte, no MLflow.
+
+Sources: the embedded demo (`builtin:breast_cancer`), `synthetic:<rows>`
+(generated from the data contract), or a CSV/Parquet path or URI.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,46 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.schema import FEATURES, TARGET
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workflows.domain.contract import Contract
+
 BUILTIN = "builtin:breast_cancer"
 SYNTHETIC_PREFIX = "synthetic:"
+# The demo: scikit-learn's copy of the Wisconsin diagnostic breast-cancer table,
+# with its labels by name, as the original table has them.
+DEMO_TARGET = "diagnosis"
+DEMO_POSITIVE = "malignant"
+_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 
 
 class DataLoadError(PipelineError, ValueError):
     """The data source cannot be read; the message names the source."""
 
 
-def load(source: str, seed: int = 0) -> pd.DataFrame:
-    """Read `source`: the embedded breast-cancer set, `synthetic:<rows>`, or a
-    CSV/Parquet path or URI (anything pandas and fsspec can open)."""
+def load(source: str, contract: Contract | None = None, seed: int = 0) -> pd.DataFrame:
+    """Read `source` as it is. Categorical columns of a CSV are read as text
+    (a CSV holds text; "007" stays "007"), everything else as pandas infers it."""
     if source in ("", BUILTIN):
-        return _breast_cancer()
+        return demo()
     if source.startswith(SYNTHETIC_PREFIX):
-        return synthetic(_rows(source), seed)
-    return _read_file(source)
+        if contract is None:
+            raise DataLoadError(f"{source!r}: synthetic data needs a data contract")
+        return synthetic(_rows(source), contract, seed)
+    text_columns = contract.of_kind("categorical") if contract else []
+    return read_table(source, text_columns)
 
 
-def _breast_cancer() -> pd.DataFrame:
+def demo() -> pd.DataFrame:
+    """569 rows: 30 numeric measurements and `diagnosis` (malignant / benign)."""
     from sklearn.datasets import load_breast_cancer
 
     bunch = load_breast_cancer(as_frame=True)
-    return bunch.frame
+    frame = bunch.frame.drop(columns="target")
+    frame[DEMO_TARGET] = bunch.target_names[bunch.target.to_numpy()]
+    return frame
 
 
 def _rows(source: str) -> int:
@@ -43,48 +59,112 @@ def _rows(source: str) -> int:
     return int(text)
 
 
-def synthetic(rows: int, seed: int = 0) -> pd.DataFrame:
-    """A learnable binary classification set with the contract's columns, for
-    measuring how cost grows with data."""
+def synthetic(rows: int, contract: Contract, seed: int = 0) -> pd.DataFrame:
+    """A learnable table in the contract's shape, for scale benchmarks and tests.
+
+    Numeric features come from scikit-learn's make_classification; categorical
+    and boolean ones are cut from informative columns, so they carry signal too.
+    Features that may be missing lose ~3 % of their values; ignored columns hold
+    row identifiers. Labels are the contract's own.
+    """
+    import numpy as np
     import pandas as pd
     from sklearn.datasets import make_classification
 
-    features, target = make_classification(
+    names = contract.feature_names
+    values, target = make_classification(
         n_samples=rows,
-        n_features=len(FEATURES),
-        n_informative=8,
-        n_redundant=4,
-        class_sep=0.8,
+        n_features=max(len(names), 2),
+        n_informative=min(8, max(len(names), 2)),
+        n_redundant=0,
+        class_sep=1.0,
         flip_y=0.02,
+        shuffle=False,  # informative columns first: categorical ones get some of them
         random_state=seed,
     )
-    frame = pd.DataFrame(features, columns=list(FEATURES))
-    frame[TARGET] = target
+    rng = np.random.default_rng(seed)
+    columns: dict[str, object] = {}
+    for index, feature in enumerate(contract.features):
+        column = values[:, index]
+        if feature.kind == "categorical":
+            cuts = np.quantile(column, [0.2, 0.4, 0.6, 0.8])
+            column = np.array([f"level {i}" for i in range(5)], dtype=object)[
+                np.searchsorted(cuts, column)
+            ]
+        elif feature.kind == "boolean":
+            column = (column > 0).astype(object)
+        else:
+            column = column.astype(float)
+        if feature.missing:
+            column = column.astype(object) if feature.kind != "numeric" else column.copy()
+            column[rng.random(rows) < 0.03] = None if feature.kind != "numeric" else np.nan
+        columns[feature.name] = column
+    frame = pd.DataFrame(columns)
+    labels = np.array([contract.negative, contract.positive], dtype=object)
+    frame[contract.target] = labels[target]
+    if isinstance(contract.positive, int | float) and isinstance(contract.negative, int | float):
+        frame[contract.target] = frame[contract.target].astype(type(contract.positive))
+    for index, name in enumerate(contract.ignore):
+        frame[name] = [f"row-{index}-{i}" for i in range(rows)]
     return frame
 
 
-def _read_file(source: str) -> pd.DataFrame:
+def read_table(source: str, text_columns: list[str] = ()) -> pd.DataFrame:
+    """Read a CSV or Parquet file; DataLoadError says what is wrong with it."""
+    suffix = Path(source.split("?", 1)[0]).suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(source, list(text_columns))
+    if suffix in (".parquet", ".pq"):
+        import pandas as pd
+
+        return _reading(source, pd.read_parquet, source)
+    raise DataLoadError(f"{source!r}: expected a .csv or .parquet file")
+
+
+def _read_csv(source: str, text_columns: list[str]) -> pd.DataFrame:
     import pandas as pd
 
-    suffix = Path(source.split("?", 1)[0]).suffix.lower()
-    readers = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
-    if suffix not in readers:
-        raise DataLoadError(f"{source!r}: expected a .csv or .parquet file")
+    # The header as written: pandas renames a duplicated "a" to "a.1" silently.
+    header = _reading(source, pd.read_csv, source, header=None, nrows=1, dtype=str)
+    names = [str(n) for n in header.iloc[0].tolist()] if len(header) else []
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DataLoadError(f"{source!r}: the header names these columns twice: {duplicated}")
+    if len(names) == 1:
+        for delimiter, what in _OTHER_DELIMITERS.items():
+            if delimiter in names[0]:
+                raise DataLoadError(
+                    f"{source!r}: the header {names[0][:60]!r} is one column with {what} in "
+                    "it; the file seems to be separated by "
+                    f"{delimiter!r}, not commas: save it as comma-separated"
+                )
+    dtype = {name: str for name in text_columns if name in names}
+    return _reading(source, pd.read_csv, source, dtype=dtype)
+
+
+def _reading(source: str, reader, *args, **kwargs) -> pd.DataFrame:
+    import pandas as pd
+
     try:
-        return readers[suffix](source)
+        return reader(*args, **kwargs)
     except FileNotFoundError:
         raise DataLoadError(f"{source!r}: no such file") from None
+    except pd.errors.EmptyDataError:
+        raise DataLoadError(f"{source!r}: the file is empty (no header, no rows)") from None
     except Exception as err:
         raise DataLoadError(f"{source!r}: cannot be read ({type(err).__name__}: {err})") from None
 
 
-def split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified train/test split: both parts keep the class ratio, no row lost."""
+def split(
+    frame: pd.DataFrame, target: str, test_size: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified train/test split on `target`: both parts keep the class ratio,
+    no row lost."""
     from sklearn.model_selection import train_test_split
 
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
     train, test = train_test_split(
-        frame, test_size=test_size, random_state=seed, stratify=frame[TARGET]
+        frame, test_size=test_size, random_state=seed, stratify=frame[target]
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -71,9 +71,11 @@ def confusion_matrix_svg(evaluation: Evaluation) -> str:
                 f'font-size="18" fill="{text_colour}">{count}</text>'
             )
     ticks = "".join(
-        f'<text x="{PAD + (i + 0.5) * cell}" y="{PAD - 6}" text-anchor="middle">{i}</text>'
-        f'<text x="{PAD - 8}" y="{PAD + (i + 0.5) * cell + 4}" text-anchor="end">{i}</text>'
-        for i in (0, 1)
+        f'<text x="{PAD + (i + 0.5) * cell}" y="{PAD - 6}" text-anchor="middle">'
+        f"{escape(name)}</text>"
+        f'<text transform="translate({PAD - 8} {PAD + (i + 0.5) * cell}) rotate(-90)" '
+        f'text-anchor="middle">{escape(name)}</text>'
+        for i, name in enumerate(label[:12] for label in evaluation.labels)
     )
     body = _axes("Predicted class", "Actual class") + "".join(cells) + ticks
     return _svg("Confusion matrix (threshold 0.5)", body)

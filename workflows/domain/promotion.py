@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ci.refs import is_release_tag
+from workflows.domain.environments import PRODUCTION, is_release_tag
 from workflows.domain.errors import PipelineError
 
 
@@ -11,7 +11,7 @@ class PromotionError(PipelineError):
 
 
 def check_promotion(domain: str, git_ref: str) -> None:
-    if domain == "production" and not is_release_tag(git_ref):
+    if domain == PRODUCTION and not is_release_tag(git_ref):
         raise PromotionError(
             f"production moves only from a release tag refs/tags/vX.Y.Z; this run's ref is "
             f"{git_ref or 'unknown'!r}. Tag a commit on main and let CI/CD promote it."

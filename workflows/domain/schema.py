@@ -1,8 +1,10 @@
-"""The data contract: which columns a training frame has and what they hold.
+"""Validate a table against the data contract, reporting every problem at once.
 
-The feature names are those of scikit-learn's breast-cancer set, the embedded
-default; a CSV or Parquet file given with DATA= must have exactly these
-columns plus `target` (0 or 1).
+Nothing is coerced: a value that is not what the contract says is reported,
+never converted (a 0.5 in a 0/1 target is not truncated to 0, a text cell in a
+numeric column is not turned into NaN). Column problems (missing, unexpected,
+duplicated) and value problems come in one error, each with the column, the
+problem and up to three example values.
 """
 
 from __future__ import annotations
@@ -14,116 +16,183 @@ from workflows.domain.errors import PipelineError
 if TYPE_CHECKING:
     import pandas as pd
 
-TARGET = "target"
-MIN_ROWS = 50
-# Fewer than this in a class and a stratified split can leave a part without it,
-# and ROC AUC is undefined on a test set with one class.
-MIN_CLASS_ROWS = 10
-_STATS = ("mean", "error", "worst")
-_MEASURES = (
-    "radius",
-    "texture",
-    "perimeter",
-    "area",
-    "smoothness",
-    "compactness",
-    "concavity",
-    "concave points",
-    "symmetry",
-    "fractal dimension",
-)
-FEATURES: tuple[str, ...] = tuple(
-    f"{stat} {measure}" if stat == "mean" or stat == "worst" else f"{measure} {stat}"
-    for stat in _STATS
-    for measure in _MEASURES
-)
-COLUMNS: tuple[str, ...] = (*FEATURES, TARGET)
-_TOO_FEW_ROWS = f"fewer than {MIN_ROWS} rows"
-_ONE_CLASS = f"each class, 0 and 1, needs at least {MIN_CLASS_ROWS} rows"
-# Frame-wide checks have no column in pandera's report: name the one they are about.
-_FRAME_CHECK_COLUMN = {_TOO_FEW_ROWS: "(all columns)", _ONE_CLASS: TARGET}
+    from workflows.domain.contract import Contract
+
+MIN_ROWS = 20
+# scikit-learn's trees work in float32: larger magnitudes become inf inside `fit`
+# and fail there with a message that names no column.
+FLOAT32_MAX = 3.4028234663852886e38
+_FRAME = "(table)"
+_EXAMPLES = 3
 
 
 class DataValidationError(PipelineError, ValueError):
     """The data breaks the contract. `problems` lists (column, problem) pairs."""
 
-    def __init__(self, problems: list[tuple[str, str]]):
+    def __init__(self, problems: list[tuple[str, str]], hint: str = ""):
         self.problems = problems
         lines = "\n".join(f"  - column {column!r}: {problem}" for column, problem in problems)
-        super().__init__(f"data validation failed ({len(problems)} problem(s)):\n{lines}")
+        message = f"data validation failed ({len(problems)} problem(s)):\n{lines}"
+        super().__init__(message + (f"\n{hint}" if hint else ""))
 
     @property
     def columns(self) -> set[str]:
         return {column for column, _ in self.problems}
 
 
-def _schema():
-    # pandera costs ~1 s to import: build the schema only when data is validated.
-    import numpy as np
-    import pandera.pandas as pa
+def examples(values) -> str:
+    """Up to three distinct values, as a person reads them: 'abc', 0.5, None."""
+    seen = list(dict.fromkeys(plain(v) for v in values))[:_EXAMPLES]
+    return ", ".join(repr(v) for v in seen)
 
-    finite = pa.Check(lambda s: np.isfinite(s), element_wise=False, error="contains inf")
-    features = {
-        name: pa.Column(float, checks=finite, nullable=False, coerce=True) for name in FEATURES
-    }
-    target = pa.Column(int, checks=pa.Check.isin([0, 1]), nullable=False, coerce=True)
-    return pa.DataFrameSchema(
-        {**features, TARGET: target},
-        strict=True,
-        ordered=False,
-        checks=[
-            pa.Check(lambda df: len(df) >= MIN_ROWS, error=_TOO_FEW_ROWS),
-            pa.Check(
-                lambda df: all((df[TARGET] == c).sum() >= MIN_CLASS_ROWS for c in (0, 1)),
-                error=_ONE_CLASS,
-            ),
-        ],
+
+def plain(value):
+    """A numpy scalar as the Python value it holds; anything else as it is."""
+    item = getattr(value, "item", None)  # so repr reads naturally: 1, not np.int64(1)
+    return item() if callable(item) else value
+
+
+def validate(frame: pd.DataFrame, contract: Contract, contract_path: str = "") -> pd.DataFrame:
+    """Return `frame` unchanged (same values, same dtypes) if it meets `contract`.
+
+    Raises DataValidationError listing every problem; when columns do not
+    match, the message names the contract file and the command that redrafts it.
+    """
+    problems = _column_problems(frame, contract)
+    present = [f for f in contract.features if f.name in frame.columns]
+    for feature in present:
+        problems += [(feature.name, p) for p in _feature_problems(frame[feature.name], feature)]
+    if contract.target in frame.columns:
+        problems += [
+            (contract.target, p) for p in _target_problems(frame[contract.target], contract)
+        ]
+    if len(frame) < MIN_ROWS:
+        problems.append((_FRAME, f"{len(frame)} row(s); at least {MIN_ROWS} are needed"))
+    if problems:
+        raise DataValidationError(problems, _hint(problems, contract, contract_path))
+    return frame
+
+
+def _column_problems(frame: pd.DataFrame, contract: Contract) -> list[tuple[str, str]]:
+    names = [str(c) for c in frame.columns]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    expected = set(contract.columns)
+    return (
+        [(n, "the column name appears more than once") for n in duplicated]
+        + [(c, "missing from the table") for c in contract.columns if c not in names]
+        + [(n, "unexpected column (not in the contract)") for n in names if n not in expected]
     )
 
 
-def validate(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the frame coerced to the contract's dtypes, or raise DataValidationError
-    naming every broken column at once."""
-    import pandera.errors
-
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in COLUMNS]
-    problems = [(c, "missing") for c in missing] + [(str(c), "unexpected column") for c in extra]
-    if problems:
-        # Column problems make every other check noise: report them alone.
-        raise DataValidationError(problems)
-    try:
-        return _schema().validate(frame, lazy=True)
-    except pandera.errors.SchemaErrors as err:
-        raise DataValidationError(_problems(err.failure_cases)) from None
+def _hint(problems: list[tuple[str, str]], contract: Contract, path: str) -> str:
+    if not any("missing from" in p or "unexpected column" in p for _, p in problems):
+        return ""
+    where = path or "the data contract"
+    return (
+        f"The table's columns differ from {where}. If the table is right, redraft the "
+        f"contract: make contract DATA=<table> TARGET={contract.target}"
+    )
 
 
-def _problems(failure_cases: pd.DataFrame) -> list[tuple[str, str]]:
-    problems: dict[str, list[str]] = {}
-    for (column, check), cases in failure_cases.groupby(
-        ["column", "check"], sort=False, dropna=False
-    ):
-        check = str(check)
-        name = str(column) if isinstance(column, str) else _FRAME_CHECK_COLUMN.get(check, "?")
-        found = problems.setdefault(name, [])
-        problem = _describe(check, cases["failure_case"])
-        if problem.startswith("non-numeric"):
-            # Values that are not numbers make the other checks of that column noise.
-            found[:] = [problem]
-        elif problem not in found and not (found and found[0].startswith("non-numeric")):
-            found.append(problem)
-    return [(column, problem) for column, found in problems.items() for problem in found]
+def _feature_problems(column: pd.Series, feature) -> list[str]:
+    import numpy as np
+
+    if column.ndim != 1:  # duplicated names select a frame: already reported
+        return []
+    missing = column.isna()
+    problems = []
+    if len(column) and missing.all():
+        return ["entirely empty: every value is missing"]
+    if missing.any() and not feature.missing:
+        problems.append(
+            f"{int(missing.sum())} missing value(s); the contract says `missing: false` "
+            "(set it to true if values may be missing)"
+        )
+    present = column[~missing]
+    if feature.kind == "numeric":
+        problems += _numeric_problems(present)
+    elif feature.kind == "categorical":
+        bad = present[~present.map(lambda v: isinstance(v, str))]
+        if len(bad):
+            problems.append(
+                f"{len(bad)} value(s) that are not text, e.g. {examples(bad)}; a categorical "
+                "column holds text (mark it numeric if the numbers are quantities)"
+            )
+    elif feature.kind == "boolean":
+        bad = present[~present.map(lambda v: isinstance(v, bool | np.bool_))]
+        if len(bad):
+            problems.append(f"{len(bad)} value(s) that are not true/false, e.g. {examples(bad)}")
+    return problems
 
 
-def _describe(check: str, cases: pd.Series) -> str:
-    count = len(cases)
-    examples = ", ".join(repr(v) for v in cases.head(3).tolist())
-    if check == "not_nullable":
-        return f"contains NaN/empty values ({count} row(s))"
-    if check.startswith("coerce_dtype") or check.startswith("dtype"):
-        return f"non-numeric values, e.g. {examples} ({count} row(s))"
-    if check.startswith("isin"):
-        return f"target values must be 0 or 1, found {examples}"
-    if check == "contains inf":
-        return f"contains inf ({count} row(s))"
-    return f"{check}"
+def _numeric_problems(present: pd.Series) -> list[str]:
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(present):
+        return [f"true/false values, e.g. {examples(present)}; mark the feature boolean"]
+    if not pd.api.types.is_numeric_dtype(present):
+        number = int | float | np.integer | np.floating
+        is_number = present.map(lambda v: isinstance(v, number) and not isinstance(v, bool))
+        as_text = present[~is_number]
+        parsed = pd.to_numeric(as_text.map(str), errors="coerce")
+        not_numbers = as_text[parsed.isna()]
+        if len(not_numbers):
+            return [
+                f"{len(not_numbers)} value(s) that are not numbers, e.g. {examples(not_numbers)}"
+            ]
+        if len(as_text):
+            return [
+                f"{len(as_text)} number(s) stored as text, e.g. {examples(as_text)}; "
+                "store them as numbers"
+            ]
+        present = present.astype(float)
+    values = present.to_numpy(dtype=float)
+    problems = []
+    infinite = present[np.isinf(values)]
+    if len(infinite):
+        problems.append(f"{len(infinite)} infinite value(s), e.g. {examples(infinite)}")
+    huge = present[np.isfinite(values) & (np.abs(values) > FLOAT32_MAX)]
+    if len(huge):
+        problems.append(
+            f"{len(huge)} value(s) beyond ±3.4e38, which the model's float32 trees cannot "
+            f"hold, e.g. {examples(huge)}"
+        )
+    return problems
+
+
+def _target_problems(column: pd.Series, contract: Contract) -> list[str]:
+    if column.ndim != 1:
+        return []
+    missing = column.isna()
+    problems = []
+    if missing.any():
+        problems.append(f"{int(missing.sum())} missing value(s); every row needs a label")
+    present = column[~missing]
+    labels = contract.labels
+    known = present.map(lambda v: any(is_label(v, label) for label in labels))
+    if (~known).any():
+        problems.append(
+            f"values other than the contract's labels {labels[1]!r} (positive) and "
+            f"{labels[0]!r}, e.g. {examples(present[~known])}"
+        )
+    counts = {label: int(present.map(lambda v, x=label: is_label(v, x)).sum()) for label in labels}
+    short = {label: n for label, n in counts.items() if n < contract.min_rows_per_class}
+    if short:
+        found = ", ".join(f"{label!r}: {n}" for label, n in short.items())
+        problems.append(
+            f"each label needs at least {contract.min_rows_per_class} rows (min_rows_per_class); "
+            f"found {found}"
+        )
+    return problems
+
+
+def is_label(value, label) -> bool:
+    """Equal as values, and text only matches text: 1 == 1.0 is the same label,
+    "1" and 1 are not, and True is not 1."""
+    value = plain(value)
+    if isinstance(label, str) or isinstance(value, str):
+        return isinstance(label, str) and isinstance(value, str) and value == label
+    if isinstance(label, bool) or isinstance(value, bool):
+        return isinstance(label, bool) and isinstance(value, bool) and value == label
+    return value == label

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from workflows.domain.names import check_dns_label
+
 PORT = 8080  # the scoring server's port in the pod
 SERVICE_PORT = 80
 CONTAINER_USER = 10001  # the image's non-root user (Dockerfile)
@@ -46,7 +48,7 @@ def serving_manifests(
 ) -> list[dict]:
     """A Deployment and a Service named `model-<domain>` serving `model_name` v`version`."""
     name = serving_name(domain)
-    _check_label(namespace, "namespace")
+    check_dns_label(namespace, "namespace")  # RFC 1123, unlike Service names
     if not image.strip():
         raise ValueError("image must not be empty")
     if not version.isdigit():

@@ -13,7 +13,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.training import features_and_target
+from workflows.domain.model import PROBABILITY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,10 +25,20 @@ class SmokeCheckError(PipelineError):
     """The deployed model did not give the expected predictions."""
 
 
-def compare(source: str, got: list[int], expected: list[int]) -> None:
-    if got != expected:
+# Served and in-process probabilities differ only by float rounding in transit.
+TOLERANCE = 1e-6
+
+
+def compare(source: str, got: list[float], expected: list[float]) -> None:
+    """Raise SmokeCheckError unless `got` matches `expected` (P(positive) per row)."""
+    close = len(got) == len(expected) and all(
+        abs(g - e) <= TOLERANCE for g, e in zip(got, expected, strict=True)
+    )
+    if not close:
+        shown = ", ".join(f"{g:.4f}" for g in got[:5])
+        wanted = ", ".join(f"{e:.4f}" for e in expected[:5])
         raise SmokeCheckError(
-            f"smoke check failed at {source}: predicted {got[:10]}, expected {expected[:10]}"
+            f"smoke check failed at {source}: P(positive) {shown} ..., expected {wanted} ..."
         )
 
 
@@ -36,15 +46,17 @@ class InProcessDeployer:
     def __init__(self, registry: Registry):
         self.registry = registry
 
-    def check(self, model_uri: str, rows: pd.DataFrame, expected: list[int]) -> str:
+    def check(self, model_uri: str, rows: pd.DataFrame, expected: list[float]) -> str:
+        """`rows`: the model's input columns; `expected`: P(positive) per row."""
         model = self.registry.load_model(model_uri)
-        features, _ = features_and_target(rows)
-        compare(model_uri, [int(p) for p in model.predict(features)], expected)
+        compare(model_uri, [float(p) for p in model.positive_probability(rows)], expected)
         return f"in-process ({model_uri})"
 
 
 def invocations_payload(features: pd.DataFrame) -> bytes:
-    return json.dumps({"dataframe_split": features.to_dict(orient="split")}).encode()
+    """MLflow's `dataframe_split` request body; missing values as JSON null."""
+    split = json.loads(features.reset_index(drop=True).to_json(orient="split", index=False))
+    return json.dumps({"dataframe_split": split}).encode()
 
 
 class HttpDeployer:
@@ -52,12 +64,10 @@ class HttpDeployer:
         self.url = url.rstrip("/")
         self.timeout = timeout
 
-    def check(self, model_uri: str, rows: pd.DataFrame, expected: list[int]) -> str:
-        features, _ = features_and_target(rows)
-        features = features.reset_index(drop=True)
+    def check(self, model_uri: str, rows: pd.DataFrame, expected: list[float]) -> str:
         request = urllib.request.Request(
             f"{self.url}/invocations",
-            data=invocations_payload(features),
+            data=invocations_payload(rows),
             headers={"Content-Type": "application/json"},
         )
         try:
@@ -65,5 +75,5 @@ class HttpDeployer:
                 body = json.load(response)
         except (urllib.error.URLError, TimeoutError, ValueError) as err:
             raise SmokeCheckError(f"smoke check failed at {self.url}: {err}") from None
-        compare(self.url, [int(p) for p in body["predictions"]], expected)
+        compare(self.url, [float(p[PROBABILITY]) for p in body["predictions"]], expected)
         return f"served ({self.url})"

@@ -95,7 +95,7 @@ class KubernetesDeployer:
             replicas=replicas,
         )
 
-    def check(self, model_uri: str, rows: pd.DataFrame, expected: list[int]) -> str:
+    def check(self, model_uri: str, rows: pd.DataFrame, expected: list[float]) -> str:
         pinned = f"models:/{self.settings.model_name}/{self.version}"
         # The pods load with MLFLOW_ALLOW_PICKLE_DESERIALIZATION: check the version
         # against our own allow-list before any pod gets to load it.

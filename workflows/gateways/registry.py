@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
+from workflows.domain.model import LABEL, PROBABILITY
 from workflows.domain.training import TRUSTED_TYPES
 from workflows.gateways import locks
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
+    from workflows.domain.contract import Contract
     from workflows.domain.evaluation import Evaluation
     from workflows.settings import Settings
 
@@ -36,6 +38,10 @@ os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
 
 MODEL_ARTIFACT = "model"
+CONTRACT_ARTIFACT = "contract.yaml"  # the data contract the run trained on
+# The MLflow column type of each contract kind; a feature that may be missing
+# is an optional column.
+_COLUMN_TYPES = {"numeric": "double", "categorical": "string", "boolean": "boolean"}
 # Written out rather than inferred: inference spawns a subprocess that costs
 # ~10 s a run, and these are exactly what loading the model needs.
 _REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
@@ -62,6 +68,32 @@ class AliasState:
 
 def pip_requirements() -> list[str]:
     return [f"{name}=={installed_version(name)}" for name in _REQUIREMENTS]
+
+
+def signature(contract: Contract):
+    """The model's MLflow signature: the contract's features in, (label, probability) out."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema(
+        [ColSpec(_COLUMN_TYPES[f.kind], f.name, required=not f.missing) for f in contract.features]
+    )
+    label_type = {bool: "boolean", int: "long", float: "double"}.get(type(contract.positive))
+    outputs = Schema([ColSpec(label_type or "string", LABEL), ColSpec("double", PROBABILITY)])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def _model_code(root: Path) -> str:
+    """The package skeleton that lets a scoring server import the model's class
+    without this project installed (logged with the model as MLflow code_paths)."""
+    import workflows.domain.model as source
+
+    package = root / "workflows"
+    (package / "domain").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "domain" / "__init__.py").write_text("")
+    (package / "domain" / "model.py").write_text(Path(source.__file__).read_text())
+    return str(package)
 
 
 def previous_alias(alias: str) -> str:
@@ -106,44 +138,53 @@ class Registry:
     def log_training_run(
         self,
         model,
-        sample: pd.DataFrame,
-        predictions,  # the model's own output on `sample`, as it returns it
+        contract: Contract,
+        example: pd.DataFrame,
         params: dict,
         evaluation: Evaluation,
         images: dict[str, str],
         tags: dict[str, str],
     ) -> LoggedRun:
-        """One MLflow run: params, metrics, the plots and the model (skops).
+        """One MLflow run: params, metrics, the plots, the contract and the model (skops).
 
-        `sample` (feature columns only) and the model's `predictions` on it give
-        the model's signature.
+        The model's signature comes from `contract`; `example` (a few real rows
+        of its input columns) is logged as its input example, which `make serve`
+        shows as a ready request.
         """
         import mlflow
         import mlflow.sklearn
-        from mlflow.models import infer_signature
+
+        from workflows.domain.contract import dump
 
         self.client  # noqa: B018 - sets the tracking URI before the fluent API is used
-        with mlflow.start_run(experiment_id=self._experiment_id(), tags=tags) as run:
+        with (
+            mlflow.start_run(experiment_id=self._experiment_id(), tags=tags) as run,
+            tempfile.TemporaryDirectory() as folder,
+        ):
             mlflow.log_params(params)
             mlflow.log_metrics(evaluation.metrics())
-            with tempfile.TemporaryDirectory() as folder:
-                for name, svg in images.items():
-                    (Path(folder) / name).write_text(svg)
-                mlflow.log_artifacts(folder, artifact_path="plots")
+            for name, svg in images.items():
+                (Path(folder) / name).write_text(svg)
+            mlflow.log_artifacts(folder, artifact_path="plots")
+            mlflow.log_text(dump(contract), CONTRACT_ARTIFACT)
             info = mlflow.sklearn.log_model(
                 model,
                 name=MODEL_ARTIFACT,
                 serialization_format="skops",
                 skops_trusted_types=list(TRUSTED_TYPES),
                 pip_requirements=pip_requirements(),
-                signature=infer_signature(sample, predictions),
+                signature=signature(contract),
+                input_example=example,
+                code_paths=[_model_code(Path(folder) / "code")],
             )
         return LoggedRun(run.info.run_id, info.model_uri)
 
     def find_version(self, tag: str, value: str) -> str | None:
         """The newest version of this model whose tag `tag` equals `value`."""
+        from workflows.domain.names import mlflow_filter_string as quoted
+
         found = self.client.search_model_versions(
-            f"name = '{self.name}' and tags.{tag} = '{value}'"
+            f"name = {quoted(self.name)} and tags.`{tag}` = {quoted(value)}"
         )
         return str(max(int(v.version) for v in found)) if found else None
 
@@ -187,6 +228,23 @@ class Registry:
                 )
             self.client.set_registered_model_alias(self.name, alias, version)
         return before
+
+    def serving_example(self, model_uri: str) -> dict | None:
+        """The request body MLflow logged from the input example, or None."""
+        import json
+
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        self.client  # noqa: B018 - sets the tracking URI for the download
+        with tempfile.TemporaryDirectory() as folder:
+            try:
+                path = mlflow.artifacts.download_artifacts(
+                    f"{model_uri}/serving_input_example.json", dst_path=folder
+                )
+            except (MlflowException, OSError):
+                return None
+            return json.loads(Path(path).read_text())
 
     def load_model(self, model_uri: str):
         """Load a scikit-learn model saved with skops, trusting only TRUSTED_TYPES.

