@@ -5,6 +5,9 @@ SHELL := bash
 
 UV ?= uv
 PY := $(UV) run --locked python
+# Heavier tools live in uv dependency groups (pyproject.toml): a target that needs
+# one installs it on demand, e.g. $(call PY_WITH,static) -m pytest tests/static.
+PY_WITH = $(UV) run --locked $(addprefix --group ,$(1)) python
 DOMAIN ?= development
 export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS
 
@@ -13,7 +16,7 @@ export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-install: ## Install uv if missing, then the locked environment
+install: ## Install uv if missing, then the light locked env (run, serve, test-unit, lint)
 	@# A Python that is "externally managed" (PEP 668) refuses plain pip installs.
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv \
 		|| python3 -m pip install --quiet --break-system-packages uv
@@ -43,14 +46,14 @@ bench: ## Time the pipeline vs the baseline, serving and scale (RUNS=3, ONLY=pip
 	$(PY) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality
-.PHONY: lint test test-unit test-pipeline test-template test-integration services-up services-down
+.PHONY: lint test test-unit test-pipeline test-static test-integration services-up services-down
 lint: ## Ruff lint and format check
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
 
-test: ## All tests: unit, pipeline, integration, static, template
+test: ## All tests: unit, pipeline, integration, static (installs every group)
 	@# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
-	$(PY) -m pytest || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
+	$(UV) run --locked --all-groups python -m pytest || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
 test-unit: ## Unit tests only (fast)
 	$(PY) -m pytest tests/unit
@@ -58,18 +61,18 @@ test-unit: ## Unit tests only (fast)
 test-pipeline: ## The Flyte workflow end to end on a temporary SQLite store
 	$(PY) -m pytest tests/pipeline
 
-test-template: ## Template tests: copier renders, generated projects pass their tests
-	$(PY) -m pytest tests/template
+test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package (group static)
+	$(call PY_WITH,static) -m pytest tests/static
 
-test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server, pipeline end to end
-	$(PY) -m pytest tests/integration
+test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server (group integration)
+	$(call PY_WITH,integration) -m pytest tests/integration
 
 SERVICES_DIR := $(CURDIR)/.services
 services-up: ## Start the integration services in the background; prints URLs and env
-	$(PY) -m tests.integration.services up $(SERVICES_DIR)
+	$(call PY_WITH,integration) -m tests.integration.services up $(SERVICES_DIR)
 
 services-down: ## Stop the services started by services-up
-	$(PY) -m tests.integration.services down $(SERVICES_DIR)
+	$(call PY_WITH,integration) -m tests.integration.services down $(SERVICES_DIR)
 
 ##@ CI/CD (every target asks `python -m ci`)
 # DRY_RUN=1 prints the exact pyflyte/flytectl commands and runs nothing.
@@ -98,3 +101,8 @@ sandbox-down: ## Delete the sandbox cluster and the `sandbox` git remote
 
 sandbox-status: ## Show the sandbox's charts, workloads and last cicd runs
 	@scripts/sandbox-status.sh
+
+##@ Template updates
+.PHONY: template-status
+template-status: ## Is the copier template newer than .copier-answers.yml? What would `copier update` change? (changes nothing)
+	$(call PY_WITH,template) scripts/template_status.py

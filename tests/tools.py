@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,3 +31,21 @@ def require_tool(name: str, install_hint: str) -> str:
         return found
     missing(f"{name} is not installed: {install_hint}")
     raise AssertionError("unreachable")  # pytest.skip/fail raise
+
+
+def working_tree_files(root: Path) -> list[str]:
+    """What git would commit in `root`: tracked and untracked-but-not-ignored files."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return sorted(p for p in listed.split("\0") if p and (root / p).is_file())
+
+
+def copy_working_tree(root: Path, destination: Path) -> Path:
+    """What a fresh clone of `root` would hold, uncommitted work included (no .git)."""
+    for relative in working_tree_files(root):
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / relative, target)
+    return destination

@@ -56,13 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(
-        f"pipeline: data={settings.data or '(the contract source)'} "
-        f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
-        f"min_auc={settings.min_auc} estimator={settings.estimator} params={settings.params}\n"
-        f"tracking: {settings.tracking_uri}",
-        file=sys.stderr,
-    )
+    print(header(settings), file=sys.stderr)
     code = _run(settings)
     if args.timings:
         _write_timings(args.timings)
@@ -91,17 +85,33 @@ def _run(settings) -> int:
         return 1
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
-    print(
+    print(summary(settings, deployment))
+    return 0
+
+
+def header(settings) -> str:
+    """What the run will use, on stderr before it starts (where results land is in the summary)."""
+    return (
+        f"pipeline: data={settings.data or '(the contract source)'} "
+        f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
+        f"min_auc={settings.min_auc} estimator={settings.estimator} params={settings.params}"
+    )
+
+
+def summary(settings, deployment) -> str:
+    """The outcome on stdout: the model, its alias and where the results landed."""
+    from workflows.domain.promotion import version_label
+
+    return (
         f"\nROC AUC gate passed (min_auc {settings.min_auc})\n"
         f"model:    {deployment.name}\n"
         f"version:  {deployment.version}\n"
         f"alias:    @{deployment.alias} -> v{deployment.version}"
-        f" (previous: {('v' + deployment.previous) if deployment.previous else 'none'})\n"
+        f" (previous: {version_label(deployment.previous)})\n"
         f"uri:      {deployment.uri}\n"
         f"checked:  {deployment.checked_by}\n"
         f"tracking: {settings.tracking_uri}"
     )
-    return 0
 
 
 def root_cause(err: BaseException, tracking_uri: str) -> str:

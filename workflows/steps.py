@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from workflows.domain import contract as data_contract
 from workflows.domain import data, schema
 from workflows.domain.gate import check_gate
-from workflows.domain.promotion import check_promotion
+from workflows.domain.promotion import check_promotion, version_label
 from workflows.domain.training import TrainParams
 from workflows.progress import note
 
@@ -190,7 +190,7 @@ def deploy(
     moved = before.current != model.version
     previous = before.current if moved else before.previous
     what = "moved to" if moved else "already on"
-    note(f"@{alias} {what} v{model.version} (previous: v{previous or '-'}); {checked_by}")
+    note(f"@{alias} {what} v{model.version} (previous: {version_label(previous)}); {checked_by}")
     return Deployment(model.name, model.version, alias, uri, previous or "", checked_by)
 
 

@@ -64,13 +64,15 @@ def registry_state(registry: Registry) -> dict:
 
 @pytest.mark.parametrize("case", fixtures.CASES)
 def test_a_run_logs_registers_and_aliases_a_model_that_takes_raw_rows(
-    case, store, tmp_path, monkeypatch
+    case, store, tmp_path, monkeypatch, capsys
 ):
     contract_path, data = fixtures.case(case, tmp_path)
     monkeypatch.setenv("CONTRACT", contract_path)
     contract = data_contract.load(contract_path)
 
     deployment = run(data=data, seed=1)
+    # The deploy note names "no previous version" in words, not as "v-".
+    assert f"v{deployment.version} (previous: none)" in capsys.readouterr().err
 
     assert (deployment.alias, deployment.previous) == (DOMAIN, "")
     version = store.client.get_model_version(store.name, deployment.version)

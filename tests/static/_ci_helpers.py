@@ -15,7 +15,7 @@ BIN = Path(sys.executable).parent
 
 def tool(name: str) -> str:
     """Path of a CLI tool: skipped locally when absent, a failure in CI (CI=true)."""
-    return require_tool(name, "run `uv sync --locked` (it is in the static group)")
+    return require_tool(name, "run `make test-static` (it installs the static group)")
 
 
 def run(

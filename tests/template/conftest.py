@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
+import yaml
+from pathspec import PathSpec
+
+from tests.tools import copy_working_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT_ENV = {
@@ -27,18 +32,23 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def working_tree_files(root: Path = ROOT) -> list[str]:
-    """What git would commit here: tracked and untracked-but-not-ignored files."""
-    listed = git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    return sorted(p for p in listed.split("\0") if p and (root / p).is_file())
+def copier_excludes(answers: dict) -> Callable[[str], bool]:
+    """copier.yml's `_exclude`, rendered with these answers: is a path left out?
+
+    copier.yml is the one place that says what is template-only; the tests ask it
+    instead of keeping their own list. copier matches the patterns like .gitignore.
+    """
+    config = yaml.safe_load((ROOT / "copier.yml").read_text())
+    defaults = {k: v.get("default") for k, v in config.items() if isinstance(v, dict)}
+    context = {**defaults, **answers}
+    patterns = [jinja2.Template(p).render(**context) for p in config["_exclude"]]
+    spec = PathSpec.from_lines("gitignore", [p for p in patterns if p.strip()])
+    return spec.match_file
 
 
 def snapshot_repo(destination: Path, tag: str = "v1.0.0") -> Path:
     """Copy the working tree into a fresh git repository, committed and tagged."""
-    for relative in working_tree_files():
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / relative, target)
+    copy_working_tree(ROOT, destination)
     git(destination, "init", "-q", "-b", "main")
     git(destination, "add", "-A")
     git(destination, "commit", "-q", "-m", "template snapshot")

@@ -16,3 +16,8 @@ def check_promotion(domain: str, git_ref: str) -> None:
             f"production moves only from a release tag refs/tags/vX.Y.Z; this run's ref is "
             f"{git_ref or 'unknown'!r}. Tag a commit on main and let CI/CD promote it."
         )
+
+
+def version_label(version: str | None) -> str:
+    """How messages name a model version: "v3", or "none" when an alias pointed nowhere."""
+    return f"v{version}" if version else "none"

@@ -34,7 +34,9 @@ BIN = Path(sys.executable).parent
 
 def tool(name: str) -> str:
     """Path of a CLI tool: skipped locally when absent, a failure when CI=true."""
-    return require_tool(name, "kubectl >= 1.31 builds the kustomizations (`uv sync --locked`)")
+    return require_tool(
+        name, "kubectl >= 1.31 builds the kustomizations (`make test-static` installs it)"
+    )
 
 
 def yaml_files() -> list[Path]:

@@ -9,7 +9,7 @@ from workflows.domain import contract as data_contract
 from workflows.domain.contract import ContractError
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(contracts())
 def test_a_contract_written_and_read_back_is_the_same(contract):
     text = data_contract.dump(contract)

@@ -12,7 +12,7 @@ from workflows.domain.data import BUILTIN, DataLoadError, demo, load, read_table
 from workflows.domain.schema import is_label, validate
 
 
-@settings(max_examples=25, deadline=None)
+@settings(deadline=None)
 @given(contracts_and_tables(min_rows=60, max_rows=200), st.floats(0.1, 0.5), st.integers(0, 2**31))
 def test_split_keeps_every_row_once_and_the_class_ratio(drawn, test_size, seed):
     contract, frame = drawn
@@ -42,7 +42,7 @@ def test_the_demo_has_its_labels_by_name():
     pd.testing.assert_frame_equal(frame, demo())
 
 
-@settings(max_examples=15, deadline=None)
+@settings(deadline=None)
 @given(contracts(max_features=8), st.integers(60, 400), st.integers(0, 1000))
 def test_synthetic_tables_meet_their_contract_and_are_reproducible(contract, rows, seed):
     frame = validate(load(f"synthetic:{rows}", contract, seed), contract)

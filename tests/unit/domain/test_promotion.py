@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workflows.domain.environments import DOMAINS, RELEASE_TAG_RE
-from workflows.domain.promotion import PromotionError, check_promotion
+from workflows.domain.promotion import PromotionError, check_promotion, version_label
 
 WORKFLOWS = Path(__file__).resolve().parents[3] / "workflows"
 REFS = ["", "refs/heads/main", "refs/heads/feature/x", "refs/tags/nightly", "refs/tags/v1.0"]
@@ -55,3 +55,8 @@ def test_the_pipeline_never_imports_the_delivery_code():
                 names = [node.module or ""]
             importing_ci += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "ci"]
     assert importing_ci == []
+
+
+@pytest.mark.parametrize(("version", "label"), [("3", "v3"), ("", "none"), (None, "none")])
+def test_a_version_is_named_v_n_or_none(version, label):
+    assert version_label(version) == label

@@ -11,7 +11,7 @@ from tests.unit.domain.strategies import contracts_and_tables
 from workflows.domain.contract import Contract, Feature
 from workflows.domain.schema import DataValidationError, validate
 
-examples = settings(max_examples=25, deadline=None)
+examples = settings(deadline=None)
 
 
 def problems_of(frame, contract) -> dict[str, str]:
