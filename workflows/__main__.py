@@ -3,7 +3,8 @@
 
 Settings come from the environment (see workflows/settings.py); the summary
 goes to stdout, progress to stderr. Exit 0 on success, 1 when the pipeline
-refuses (bad data, gate, promotion, smoke check), 2 on bad settings or input.
+refuses (bad data, gate, promotion, smoke check), 2 on bad settings or input, or
+a tracking server that cannot be reached at the start.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     from workflows.domain.contract import ContractError
     from workflows.domain.promotion import PromotionError, check_promotion
     from workflows.domain.training import TrainingError, TrainParams
+    from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
     from workflows.settings import Settings, SettingsError
 
     try:
@@ -44,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         from workflows.domain import contract
 
         contract.load(settings.contract_path)
-    except (SettingsError, PromotionError, TrainingError, ContractError) as err:
+        require_reachable(settings.tracking_uri)
+    except (
+        SettingsError,
+        PromotionError,
+        TrainingError,
+        ContractError,
+        TrackingUnreachableError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(header(settings), file=sys.stderr)
@@ -72,7 +81,7 @@ def _run(settings) -> int:
             git_ref=settings.git_ref,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
-        print(f"\nerror: {root_cause(err)}", file=sys.stderr)
+        print(f"\nerror: {root_cause(err, settings.tracking_uri)}", file=sys.stderr)
         return 1
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
@@ -105,11 +114,13 @@ def summary(settings, deployment) -> str:
     )
 
 
-def root_cause(err: BaseException) -> str:
-    """The pipeline's own message behind flytekit's wrapping, else the error itself."""
+def root_cause(err: BaseException, tracking_uri: str) -> str:
+    """The pipeline's own message behind flytekit's wrapping; else, when the tracking
+    server went away during the run, that outage; else the error itself."""
     from workflows.domain.errors import find_pipeline_error
+    from workflows.gateways.tracking import explain
 
-    found = find_pipeline_error(err)
+    found = find_pipeline_error(err) or find_pipeline_error(explain(err, tracking_uri))
     return str(found) if found else f"{type(err).__name__}: {err}"
 
 

@@ -137,19 +137,22 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
     from workflows.gateways.registry import LoggedRun, Registry
 
     registry = Registry(settings)
-    existing = registry.find_version(FINGERPRINT_TAG, result.fingerprint)
-    if existing is not None:
-        note(f"{settings.model_name} v{existing} already holds this model: reusing it")
-        return ModelVersion(settings.model_name, existing, result.run_id, reused=True)
-    tags = {
-        FINGERPRINT_TAG: result.fingerprint,
-        "git_sha": settings.git_sha or "unknown",
-        "git_ref": settings.git_ref or "unknown",
-        "domain": settings.domain,
-        "flyte_execution": execution_id,
-        "roc_auc": f"{result.roc_auc:.6f}",
-    }
-    version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
+    # Runs on this machine take turns from lookup to registration: two runs of the
+    # same model at once must still end with one version.
+    with registry.lock("register", settings.model_name):
+        existing = registry.find_version(FINGERPRINT_TAG, result.fingerprint)
+        if existing is not None:
+            note(f"{settings.model_name} v{existing} already holds this model: reusing it")
+            return ModelVersion(settings.model_name, existing, result.run_id, reused=True)
+        tags = {
+            FINGERPRINT_TAG: result.fingerprint,
+            "git_sha": settings.git_sha or "unknown",
+            "git_ref": settings.git_ref or "unknown",
+            "domain": settings.domain,
+            "flyte_execution": execution_id,
+            "roc_auc": f"{result.roc_auc:.6f}",
+        }
+        version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
     note(f"registered {settings.model_name} v{version}")
     return ModelVersion(settings.model_name, version, result.run_id, reused=False)
 
@@ -157,24 +160,33 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
 def deploy(
     settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[float]
 ) -> Deployment:
-    """Move `@<domain>` to the version and prove it answers; on failure put it back."""
+    """Prove the version answers, then move `@<domain>` to it.
+
+    The check asks for the version itself (models:/<name>/<version>), so a failed
+    check leaves both aliases as they were: nothing to put back, even when what
+    failed is the tracking server. (A cluster rollout still rolls itself back.)
+    """
     from workflows.domain import training
     from workflows.gateways.registry import Registry
+    from workflows.gateways.tracking import explain
 
     check_promotion(settings.domain, settings.git_ref)
     contract = data_contract.load(settings.contract_path)
     rows, _ = training.features_and_target(sample.head(len(expected)), contract)
     registry = Registry(settings)
     alias = settings.domain
-    before = registry.move_alias(alias, model.version)
-    uri = f"models:/{model.name}@{alias}"
+    pinned = f"models:/{model.name}/{model.version}"
     deployer = _deployer(settings, registry, model.version)
     try:
-        checked_by = deployer.check(uri, rows, expected)
-    except Exception:
-        registry.restore(before)
-        note(f"smoke check failed: @{alias} put back on {version_label(before.current)}")
-        raise
+        checked_by = deployer.check(pinned, rows, expected)
+    except Exception as err:
+        note(f"check of v{model.version} failed: @{alias} not moved")
+        failure = explain(err, settings.tracking_uri)
+        if failure is err:
+            raise
+        raise failure from err
+    before = registry.move_alias(alias, model.version)
+    uri = f"models:/{model.name}@{alias}"
     moved = before.current != model.version
     previous = before.current if moved else before.previous
     what = "moved to" if moved else "already on"

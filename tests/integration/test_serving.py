@@ -7,9 +7,12 @@ to leave no process behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -20,6 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.tables import case
+from tests.integration.processes import port_listening
+from tests.integration.shutdown import STOP_LIMIT, run_cycle
+from tests.tools import require_tool
 from workflows import hosting, serve, steps
 from workflows.domain import contract as data_contract
 from workflows.domain.training import TrainParams, features_and_target
@@ -260,3 +266,56 @@ def test_make_serve_refuses_an_alias_that_points_nowhere(trained, monkeypatch, c
     monkeypatch.setattr(serve, "_stop_on_signals", lambda: None)  # keep pytest's own handlers
     assert serve.main(["--domain", "staging", "--port", str(_free_port())]) == 2
     assert "points nowhere" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_make_serve_stops_within_5_s_and_leaves_nothing(trained, signum, tmp_path):
+    settings, _ = trained
+    make = require_tool("make", "install make (apt-get install make)")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+        "CONTRACT": settings.contract_path,
+        "DOMAIN": DOMAIN,
+        "PORT": str(port),
+        "SERVER": "mlflow",  # the scoring server in its own session, with its workers
+    }
+
+    cycle = run_cycle([make, "serve"], env, port, signum, tmp_path / "serve.log", 180)
+
+    # The layout tests/integration/serve_standin.py copies for the many quick cycles.
+    assert cycle.tree.problems() == [], cycle.tree
+    assert cycle.left == [], cycle.stderr
+    print(f"make serve, {signal.Signals(signum).name}: stopped in {cycle.seconds:.2f} s")
+    assert cycle.seconds < STOP_LIMIT
+    assert "stopped" in cycle.stderr and "Traceback" not in cycle.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_make_serve_in_process_stops_within_5_s_and_frees_the_port(trained, signum, tmp_path):
+    """The default server lives in serve's own process: the job must end, port freed."""
+    settings, _ = trained
+    make = require_tool("make", "install make (apt-get install make)")
+    port = _free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": settings.tracking_uri,
+           "CONTRACT": settings.contract_path, "DOMAIN": DOMAIN, "PORT": str(port)}  # fmt: skip
+    log = tmp_path / "serve.log"
+    with log.open("w") as err:
+        job = subprocess.Popen([make, "serve"], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=err,
+                               start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not port_listening(port):
+            assert job.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        os.killpg(job.pid, signum)
+        signalled = time.monotonic()
+        job.wait(STOP_LIMIT)
+        seconds = time.monotonic() - signalled
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(job.pid, signal.SIGKILL)
+    assert seconds < STOP_LIMIT and not port_listening(port)
+    assert "stopped" in log.read_text() and "Traceback" not in log.read_text()

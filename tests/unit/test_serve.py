@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.serve import example_request, server_command, server_env, stop
+from workflows.serve import KILL_WAIT, example_request, server_command, server_env, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,10 @@ def test_stop_ends_the_server_and_the_workers_it_started():
         ["sh", "-c", "trap '' TERM; sleep 300 & sleep 300"], start_new_session=True
     )
     time.sleep(0.3)
+    started = time.monotonic()
     stop(process, grace=0.5)
+    assert time.monotonic() - started < 0.5 + KILL_WAIT + 1  # bounded: SIGKILL after the grace
+    assert process.returncode is not None  # reaped: no zombie of ours
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:

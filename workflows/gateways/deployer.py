@@ -1,8 +1,8 @@
-"""Deployers: after an alias moves, prove the model behind it answers.
+"""Deployers: before an alias moves, prove the version it is to point at answers.
 
-`InProcessDeployer` loads the model through the alias in this process;
-`HttpDeployer` asks a served endpoint (`mlflow models serve`, or the cluster's
-`model-<domain>` Service) for predictions.
+`InProcessDeployer` loads the version (models:/<name>/<version>) in this
+process; `HttpDeployer` asks a served endpoint (`mlflow models serve`, or the
+cluster's `model-<domain>` Service) for predictions.
 """
 
 from __future__ import annotations

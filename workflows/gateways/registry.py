@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from workflows.domain.errors import PipelineError
 from workflows.domain.model import LABEL, PROBABILITY
 from workflows.domain.training import TRUSTED_TYPES
+from workflows.gateways import locks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,7 +59,7 @@ class LoggedRun:
 
 @dataclass(frozen=True)
 class AliasState:
-    """Where an alias and its `-previous` twin pointed, to put them back."""
+    """Where an alias and its `-previous` twin pointed."""
 
     alias: str
     current: str | None
@@ -110,7 +111,21 @@ class Registry:
 
         mlflow.set_tracking_uri(self.settings.tracking_uri)
         mlflow.set_registry_uri(self.settings.tracking_uri)
-        return mlflow.MlflowClient()
+        if not self.settings.tracking_uri.startswith(locks.SQLITE_PREFIX):
+            return mlflow.MlflowClient()
+        # MLflow creates and migrates a SQLite store when a client first opens it,
+        # unguarded: runs starting together on a new .mlflow/ race through the
+        # migrations and fail. One at a time, each opens both stores (tracking and
+        # registry, then cached per process); whoever comes later finds them complete.
+        with self.lock("store"):
+            client = mlflow.MlflowClient()
+            client.search_experiments(max_results=1)
+            client.search_registered_models(max_results=1)
+        return client
+
+    def lock(self, *names: str):
+        """A lock this machine's runs against the same store take turns on."""
+        return locks.held(locks.lock_file(self.settings.tracking_uri, *names))
 
     def _experiment_id(self) -> str:
         found = self.client.get_experiment_by_name(self.settings.experiment)
@@ -199,27 +214,20 @@ class Registry:
     def move_alias(self, alias: str, version: str) -> AliasState:
         """Point `alias` at `version`, keeping its old target as `<alias>-previous`.
 
-        Returns the state before the move, for `restore`. Moving an alias onto
-        the version it already has changes nothing.
+        Returns the state before the move. Moving an alias onto the version it
+        already has changes nothing. Runs on this machine moving the same alias
+        take turns, so `-previous` is always the version the alias left.
         """
-        before = self.alias_state(alias)
-        if before.current == version:
-            return before
-        if before.current is not None:
-            self.client.set_registered_model_alias(self.name, previous_alias(alias), before.current)
-        self.client.set_registered_model_alias(self.name, alias, version)
+        with self.lock("alias", self.name, alias):
+            before = self.alias_state(alias)
+            if before.current == version:
+                return before
+            if before.current is not None:
+                self.client.set_registered_model_alias(
+                    self.name, previous_alias(alias), before.current
+                )
+            self.client.set_registered_model_alias(self.name, alias, version)
         return before
-
-    def restore(self, state: AliasState) -> None:
-        for alias, target in (
-            (state.alias, state.current),
-            (previous_alias(state.alias), state.previous),
-        ):
-            if target is None:
-                if self.alias_target(alias) is not None:
-                    self.client.delete_registered_model_alias(self.name, alias)
-            else:
-                self.client.set_registered_model_alias(self.name, alias, target)
 
     def serving_example(self, model_uri: str) -> dict | None:
         """The request body MLflow logged from the input example, or None."""
