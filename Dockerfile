@@ -11,6 +11,8 @@ COPY --from=registry.k8s.io/kubectl:v1.32.5 /bin/kubectl /usr/local/bin/kubectl
 
 # /opt/venv/bin/python3 is flytekit's default in-container interpreter; PYTHONPATH
 # lets pyflyte-execute import `workflows` from /app whatever the working dir.
+# The image has no git (provenance comes from CI as inputs): GIT_PYTHON_REFRESH=quiet
+# stops GitPython (imported by mlflow) warning "bad git executable" in every task log.
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON=/usr/local/bin/python3.11 \
     UV_PYTHON_DOWNLOADS=never \
@@ -19,7 +21,8 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_NO_CACHE=1 \
     PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    GIT_PYTHON_REFRESH=quiet
 
 WORKDIR /app
 
