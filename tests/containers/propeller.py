@@ -82,6 +82,7 @@ class TaskRun:
     node: str
     task: str
     seconds: float
+    log: str
     outputs: literals_pb2.LiteralMap | None = None
 
 
@@ -200,13 +201,12 @@ def _run_task(node: str, task, inputs: literals_pb2.LiteralMap, pod: Pod, execut
     }
     container = task.container
     args = [_fill(arg, templates, node) for arg in (*container.command, *container.args)]
-    env = {**pod.env, **_execution_env(task, node, execution)}
-    env.update({kv.key: kv.value for kv in container.env})
-    cmd = ["docker", "run", "--rm", f"--network={pod.docker_network}"]
-    cmd += [f"--env={k}={v}" for k, v in sorted(env.items())]
     started = time.monotonic()
-    done = subprocess.run([*cmd, container.image, *args], capture_output=True, text=True)
+    done = subprocess.run(
+        [*docker_run(task, pod, execution), container.image, *args], capture_output=True, text=True
+    )
     seconds = time.monotonic() - started
+    log = done.stdout + done.stderr
     error = _read(pod, f"{prefix}/data/error.pb")
     if error is not None:
         document = errors_pb2.ErrorDocument()
@@ -214,11 +214,11 @@ def _run_task(node: str, task, inputs: literals_pb2.LiteralMap, pod: Pod, execut
         raise NodeFailed(node, document.error.message)
     outputs = _read(pod, f"{prefix}/data/outputs.pb")
     if done.returncode != 0 or outputs is None:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        tail = "\n".join(log.strip().splitlines()[-15:])
         raise NodeFailed(node, f"container exited {done.returncode} and wrote no outputs:\n{tail}")
     literal_map = literals_pb2.LiteralMap()
     literal_map.ParseFromString(outputs)
-    return TaskRun(node, task.id.name, seconds, literal_map)
+    return TaskRun(node, task.id.name, seconds, log, literal_map)
 
 
 def _fill(arg: str, templates: dict[str, str], node: str) -> str:
@@ -229,9 +229,19 @@ def _fill(arg: str, templates: dict[str, str], node: str) -> str:
     return arg
 
 
-def _execution_env(task, node: str, execution: str) -> dict[str, str]:
+def docker_run(task, pod: Pod, execution: str) -> list[str]:
+    """`docker run` of a task's pod, up to the image: the pod's environment (the
+    execution's identity, the task's own env, the platform's defaults, in
+    propeller's order) and its network. The image's own USER is kept."""
+    env = {**_execution_env(task, execution), **{kv.key: kv.value for kv in task.container.env}}
+    env.update(pod.env)
+    cmd = ["docker", "run", "--rm", f"--network={pod.docker_network}"]
+    return cmd + [f"--env={k}={v}" for k, v in sorted(env.items())]
+
+
+def _execution_env(task, execution: str) -> dict[str, str]:
     """The execution identity propeller gives each pod (flytekit reads it into
-    current_context().execution_id)."""
+    current_context().execution_id). Nothing else: no FLYTE_INTERNAL_IMAGE."""
     return {
         "FLYTE_INTERNAL_EXECUTION_ID": execution,
         "FLYTE_INTERNAL_EXECUTION_PROJECT": PROJECT,
@@ -241,7 +251,6 @@ def _execution_env(task, node: str, execution: str) -> dict[str, str]:
         "FLYTE_INTERNAL_TASK_DOMAIN": DOMAIN,
         "FLYTE_INTERNAL_TASK_VERSION": task.id.version or "containers",
         "FLYTE_ATTEMPT_NUMBER": "0",
-        "FLYTE_INTERNAL_IMAGE": task.container.image,
     }
 
 

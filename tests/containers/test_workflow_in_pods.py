@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import subprocess
 import threading
 import uuid
 
@@ -14,7 +15,7 @@ import pytest
 
 from ci import flyte
 from tests.containers.conftest import TIMINGS
-from tests.containers.propeller import NodeFailed, run_workflow
+from tests.containers.propeller import NodeFailed, docker_run, run_workflow
 from tests.integration.services import BUCKET
 from tests.integration.test_pipeline_cli import s3_keys, s3_prefix, write_bad_csv
 from workflows import identity
@@ -117,3 +118,22 @@ def test_bad_data_fails_prepare_naming_the_column(packaged, pod, tmp_path):
 
     assert failed.value.node == "n0"
     assert f"column {column!r}" in str(failed.value)
+
+
+def test_every_task_pod_reads_its_settings_with_the_cluster_rollout_on(packaged, pod):
+    """In the cluster DEPLOY_TARGET=kubernetes (the Flyte values), which needs the
+    serving image: the pods must get it from the package, since propeller sets no
+    FLYTE_INTERNAL_IMAGE."""
+    read = "from workflows.settings import Settings; print(Settings.from_env().serving_image)"
+    for name, spec in packaged.tasks.items():
+        task = spec.template
+        cmd = [*docker_run(task, pod, "settings"), task.container.image, "python", "-c", read]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{name}: {done.stderr.strip().splitlines()[-1:]}"
+        assert done.stdout.strip() == task.container.image
+
+
+def test_no_task_log_warns_about_git(execution):
+    """The image has no git: GitPython must stay quiet instead of warning in every task."""
+    for run in execution.runs:
+        assert "bad git executable" not in run.log.lower(), run.task
