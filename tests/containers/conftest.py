@@ -6,17 +6,25 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import msgpack
 import pytest
 
+from ci import flyte
 from ci.image import image_for
 from tests.containers import bases, pods
-from tests.containers.propeller import Pod, read_package
+from tests.containers.propeller import Pod, read_package, run_workflow
 from tests.tools import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMINGS: dict[str, float] = {}  # what took how long, printed at the end of the session
+GIT_SHA = "c0ffee" + "0" * 34
+GIT_REF = "refs/heads/containers-test"
+# No Kubernetes here: deploy proves the model through MLflow in its own process
+# instead of rolling out model-<domain> (test_serving_container runs that Deployment).
+NO_CLUSTER = {"DEPLOY_TARGET": "local"}
 
 
 def pytest_collection_modifyitems(items):
@@ -94,3 +102,31 @@ def pod(services) -> Pod:
     client = services.s3.client()
     client.create_bucket(Bucket=bucket)
     return Pod(s3=client, bucket=bucket, env=pods.task_pod_env(services))
+
+
+def execute(packaged, pod, **inputs):
+    """One execution with a fresh name; the pod's environment minus the cluster rollout."""
+    name = f"c{uuid.uuid4().hex[:12]}"
+    local_pod = Pod(pod.s3, pod.bucket, {**pod.env, **NO_CLUSTER}, pod.docker_network)
+    return run_workflow(packaged, flyte.LAUNCH_PLAN, inputs, local_pod, name)
+
+
+@pytest.fixture(scope="session")
+def execution(packaged, pod):
+    """The workflow run once through, shared by the tests that look at what it left."""
+    run = execute(packaged, pod, git_sha=GIT_SHA, git_ref=GIT_REF)
+    for task in run.runs:
+        TIMINGS[f"task container {task.node} {task.task}"] = task.seconds
+    return run
+
+
+def unpack(literal) -> dict:
+    """A dataclass output (msgpack bytes, as flytekit writes it) as a dict."""
+    assert literal.scalar.binary.tag == "msgpack", literal
+    return msgpack.unpackb(literal.scalar.binary.value)
+
+
+def registry_client(services):
+    from mlflow import MlflowClient
+
+    return MlflowClient(services.mlflow.url)

@@ -8,53 +8,18 @@ import functools
 import http.server
 import subprocess
 import threading
-import uuid
 
-import msgpack
 import pytest
 
-from ci import flyte
-from tests.containers.conftest import TIMINGS
-from tests.containers.propeller import NodeFailed, docker_run, run_workflow
+from tests.containers.conftest import GIT_REF, GIT_SHA, execute, registry_client, unpack
+from tests.containers.propeller import NodeFailed, docker_run
 from tests.integration.services import BUCKET
 from tests.integration.test_pipeline_cli import s3_keys, s3_prefix, write_bad_csv
 from workflows import identity
 
-GIT_SHA = "c0ffee" + "0" * 34
-GIT_REF = "refs/heads/containers-test"
-# No Kubernetes here: deploy proves the model through MLflow in its own process
-# instead of rolling out model-<domain> (test_serving_container runs that Deployment).
-NO_CLUSTER = {"DEPLOY_TARGET": "local"}
-
-
-def execute(packaged, pod, **inputs):
-    """One execution with a fresh name; the pod's environment minus the cluster rollout."""
-    name = f"c{uuid.uuid4().hex[:12]}"
-    local_pod = type(pod)(pod.s3, pod.bucket, {**pod.env, **NO_CLUSTER}, pod.docker_network)
-    return run_workflow(packaged, flyte.LAUNCH_PLAN, inputs, local_pod, name)
-
-
-def unpack(literal) -> dict:
-    assert literal.scalar.binary.tag == "msgpack", literal
-    return msgpack.unpackb(literal.scalar.binary.value)
-
-
-def registry_client(services):
-    from mlflow import MlflowClient
-
-    return MlflowClient(services.mlflow.url)
-
 
 def version_count(client) -> int:
     return len(client.search_model_versions(f"name = '{identity.MODEL_NAME}'"))
-
-
-@pytest.fixture(scope="module")
-def execution(packaged, pod):
-    run = execute(packaged, pod, git_sha=GIT_SHA, git_ref=GIT_REF)
-    for task in run.runs:
-        TIMINGS[f"task container {task.node} {task.task}"] = task.seconds
-    return run
 
 
 def test_every_node_runs_in_order_and_hands_data_over_through_s3(execution, pod):
