@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from tests.containers.propeller import HarnessError
-from tests.integration.services import ACCESS_KEY, SECRET_KEY
+from tests.integration.services import ACCESS_KEY, HOST, SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 FLYTE_VALUES = ROOT / "infra" / "flyte" / "flyte-binary.yaml"
@@ -44,12 +44,20 @@ def secret_keys(secret: str) -> list[str]:
 
 
 def local_url(url: str, services) -> str:
-    """A cluster service URL -> the test service with the same role (by its name)."""
-    host = urlsplit(url).hostname or ""
-    by_name = {"mlflow": services.mlflow.url, "minio": services.s3.endpoint}
+    """A cluster service URL -> the same URL on the test service with the same role
+    (by the service's name); scheme, credentials and path are kept."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    by_name = {
+        "mlflow": services.mlflow.url,
+        "minio": services.s3.endpoint,
+        "postgres": f"postgresql://{HOST}:{services.postgres.port}",
+    }
     if not host.endswith(".svc.cluster.local") or host.split(".")[0] not in by_name:
         raise HarnessError(f"no test service stands in for {url}")
-    return by_name[host.split(".")[0]]
+    local = urlsplit(by_name[host.split(".")[0]]).netloc
+    credentials = parts.netloc.rpartition("@")[0]
+    return parts._replace(netloc=f"{credentials}@{local}" if credentials else local).geturl()
 
 
 def task_pod_env(services) -> dict[str, str]:
