@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make a Docker engine reachable for the container tests (tests/containers/).
 #
-#   scripts/docker-engine.sh start   # prints `export DOCKER_HOST=...` to eval
+#   eval "$(scripts/docker-engine.sh start)"  # sets DOCKER_HOST (+ DOCKER_ENGINE_STARTED=1
+#                                              # when this call started the engine)
 #   scripts/docker-engine.sh stop    # stops the engine `start` started, if any
 #
 # When `docker info` already answers (a laptop, GitHub Actions), `start` changes
@@ -65,7 +66,7 @@ start() {
     waited=$((waited + 1))
   done
   say "engine ready after ${waited} s"
-  echo "export DOCKER_HOST=unix://$SOCKET"
+  echo "export DOCKER_HOST=unix://$SOCKET DOCKER_ENGINE_STARTED=1"
 }
 
 stop() {

@@ -3,10 +3,12 @@ commit, and what a task pod gets. Needs a Docker engine (`make docker-engine`)."
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import msgpack
@@ -54,6 +56,22 @@ def build_image(context: Path, tag: str, dockerfile: Path | None = None, target:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
         raise AssertionError(f"docker build of {dockerfile} failed:\n{tail}")
     return time.monotonic() - started
+
+
+def context_copy(tmp_path: Path, path: str, edit: Callable[[str], str]) -> Path:
+    """The pipeline image's build context (what .dockerignore lets in) with the
+    file `path` changed by `edit`."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("Dockerfile", "pyproject.toml", "uv.lock", ".dockerignore"):
+        shutil.copy2(ROOT / name, copy / name)
+    for package_dir in ("workflows", "ci"):
+        shutil.copytree(ROOT / package_dir, copy / package_dir)
+    text = (copy / path).read_text()
+    edited = edit(text)
+    assert edited != text, f"the edit changed nothing in {path}"
+    (copy / path).write_text(edited)
+    return copy
 
 
 def package(archive: Path, image: str, project: Path = ROOT) -> Path:

@@ -3,14 +3,13 @@ project whose Dockerfile lost one line are built and run like the real one."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import uuid
 
 import pytest
 
 from ci import flyte
-from tests.containers.conftest import ROOT, build_image, package
+from tests.containers.conftest import build_image, context_copy, package
 from tests.containers.propeller import NodeFailed, read_package, run_workflow
 
 # (what is broken, Dockerfile text taken out, what the failure must say)
@@ -25,18 +24,9 @@ BREAKAGES = [
 ]
 
 
-def broken_copy(tmp_path, text: str):
-    """The build context (what .dockerignore lets in) with `text` taken out of the Dockerfile."""
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in ("pyproject.toml", "uv.lock", ".dockerignore"):
-        shutil.copy2(ROOT / name, copy / name)
-    for package_dir in ("workflows", "ci"):
-        shutil.copytree(ROOT / package_dir, copy / package_dir)
-    dockerfile = (ROOT / "Dockerfile").read_text()
+def without(dockerfile: str, text: str) -> str:
     assert dockerfile.count(text) == 1, f"{text!r} is not in the Dockerfile once"
-    (copy / "Dockerfile").write_text(dockerfile.replace(text, ""))
-    return copy
+    return dockerfile.replace(text, "")
 
 
 @pytest.mark.parametrize(("broken", "text", "message"), BREAKAGES, ids=[b[0] for b in BREAKAGES])
@@ -44,7 +34,7 @@ def test_a_broken_image_fails_the_first_task_saying_why(
     broken, text, message, pipeline_image, pod, tmp_path
 ):
     tag = f"{pipeline_image.rsplit(':', 1)[0]}:broken-{broken}"
-    build_image(broken_copy(tmp_path, text), tag)
+    build_image(context_copy(tmp_path, "Dockerfile", lambda d: without(d, text)), tag)
     packaged = read_package(package(tmp_path / "package.tgz", tag))
     try:
         with pytest.raises(NodeFailed) as failed:
