@@ -131,7 +131,8 @@ def test_plan_decides_domain_version_and_image(cicd, cloned, ref, domain):
     assert code == 0, log[-3000:]
     assert outputs["domain"] == domain
     assert outputs["image"].endswith(f":{cicd['sha']}")
-    assert outputs["image"].startswith("k3d-registry.localhost:5000/")
+    plan_env = {e["name"]: e["value"] for e in templates()["plan"]["container"]["env"]}
+    assert outputs["image"].startswith(plan_env["CI_IMAGE_REGISTRY"] + "/")
 
 
 def test_unit_tests_step_passes(cicd, cloned):
