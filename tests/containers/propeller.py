@@ -164,6 +164,8 @@ def _resolve(binding, workflow_inputs, execution: Execution, node: str) -> liter
         raise HarnessError(f"node {node} input {binding.var}: {kind} bindings are not handled")
     ref = binding.binding.promise
     if ref.node_id in WORKFLOW_INPUT_NODES:
+        if ref.var not in workflow_inputs:
+            raise HarnessError(f"workflow input {ref.var!r} has no default and was not given")
         literal = workflow_inputs[ref.var]
     else:
         literal = execution.outputs(ref.node_id).literals[ref.var]

@@ -44,3 +44,9 @@ def test_an_attribute_of_a_plain_value_is_refused():
     )
     with pytest.raises(HarnessError, match="non-msgpack"):
         _attribute(literal, types_pb2.PromiseAttribute(string_value="a"), "here")
+
+
+def test_a_workflow_input_without_a_value_is_named():
+    promise = binding(promise=types_pb2.OutputReference(node_id="", var="data"))
+    with pytest.raises(HarnessError, match="workflow input 'data' has no default"):
+        _resolve(promise, {}, Execution("e"), "n0")
