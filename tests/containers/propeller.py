@@ -34,9 +34,10 @@ class HarnessError(RuntimeError):
 class NodeFailed(RuntimeError):
     """A task failed; the message is its error document or its container's output."""
 
-    def __init__(self, node: str, message: str):
+    def __init__(self, node: str, task: str, message: str):
         self.node = node
-        super().__init__(f"node {node} failed: {message}")
+        self.task = task.rsplit(".", 1)[-1]  # the task function's name, e.g. `gate`
+        super().__init__(f"node {node} ({task}) failed: {message}")
 
 
 @dataclass
@@ -92,8 +93,9 @@ class Execution:
     runs: list[TaskRun] = field(default_factory=list)
 
     def outputs(self, node: str) -> literals_pb2.LiteralMap:
+        """A node's outputs, by node id or by its task function's name."""
         for run in self.runs:
-            if run.node == node:
+            if node in (run.node, run.task.rsplit(".", 1)[-1]):
                 return run.outputs
         raise HarnessError(f"node {node} has not run")
 
@@ -213,11 +215,12 @@ def _run_task(node: str, task, inputs: literals_pb2.LiteralMap, pod: Pod, execut
     if error is not None:
         document = errors_pb2.ErrorDocument()
         document.ParseFromString(error)
-        raise NodeFailed(node, document.error.message)
+        raise NodeFailed(node, task.id.name, document.error.message)
     outputs = _read(pod, f"{prefix}/data/outputs.pb")
     if done.returncode != 0 or outputs is None:
         tail = "\n".join(log.strip().splitlines()[-15:])
-        raise NodeFailed(node, f"container exited {done.returncode} and wrote no outputs:\n{tail}")
+        message = f"container exited {done.returncode} and wrote no outputs:\n{tail}"
+        raise NodeFailed(node, task.id.name, message)
     literal_map = literals_pb2.LiteralMap()
     literal_map.ParseFromString(outputs)
     return TaskRun(node, task.id.name, seconds, log, literal_map)

@@ -43,5 +43,5 @@ def test_a_broken_image_fails_the_first_task_saying_why(
     finally:
         subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True)
 
-    assert failed.value.node == "n0"
+    assert failed.value.task == "prepare"
     assert message in str(failed.value)

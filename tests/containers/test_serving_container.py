@@ -50,7 +50,7 @@ def http(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
 
 def held_out_rows(execution, pod) -> pd.DataFrame:
     """The test split the workflow wrote to S3 (a parquet folder)."""
-    uri = execution.outputs("n0").literals["test"].scalar.structured_dataset.uri
+    uri = execution.outputs("prepare").literals["test"].scalar.structured_dataset.uri
     bucket, prefix = uri.removeprefix("s3://").split("/", 1)
     listed = pod.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]
     parts = [pod.s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read() for item in listed]
@@ -59,7 +59,7 @@ def held_out_rows(execution, pod) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def served(execution, pipeline_image, services):
-    deployment = unpack(execution.outputs(execution.runs[-1].node).literals["o0"])
+    deployment = unpack(execution.outputs("deploy").literals["o0"])
     manifest = serving_manifests(
         model_name=identity.MODEL_NAME, version=deployment["version"], domain="development",
         namespace=f"{identity.FLYTE_PROJECT}-development", image=pipeline_image,

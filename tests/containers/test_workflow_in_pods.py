@@ -25,7 +25,7 @@ def version_count(client) -> int:
 def test_every_node_runs_in_order_and_hands_data_over_through_s3(execution, pod):
     tasks = [run.task.rsplit(".", 1)[-1] for run in execution.runs]
     assert tasks == ["prepare", "train", "gate", "register", "deploy"]
-    split = execution.outputs("n0")
+    split = execution.outputs("prepare")
     for name in ("train", "test"):
         uri = split.literals[name].scalar.structured_dataset.uri
         assert uri.startswith(f"s3://{pod.bucket}/raw/{execution.name}/"), uri
@@ -34,7 +34,7 @@ def test_every_node_runs_in_order_and_hands_data_over_through_s3(execution, pod)
 
 
 def test_the_version_is_registered_with_provenance_and_the_alias_moved(execution, services):
-    deployment = unpack(execution.outputs(execution.runs[-1].node).literals["o0"])
+    deployment = unpack(execution.outputs("deploy").literals["o0"])
     client = registry_client(services)
     version = client.get_model_version(identity.MODEL_NAME, deployment["version"])
     assert version.tags["git_sha"] == GIT_SHA
@@ -48,7 +48,7 @@ def test_the_version_is_registered_with_provenance_and_the_alias_moved(execution
 
 
 def test_the_plots_are_in_the_artifact_store(execution, services):
-    trained = unpack(execution.outputs("n1").literals["o0"])
+    trained = unpack(execution.outputs("train").literals["o0"])
     run = registry_client(services).get_run(trained["run_id"])
     keys = s3_keys(services, s3_prefix(services, run.info.artifact_uri))
     names = {key.rsplit("/", 2)[-2] + "/" + key.rsplit("/", 1)[-1] for key in keys}
@@ -63,7 +63,7 @@ def test_a_gate_above_reach_fails_the_gate_node_and_registers_nothing(packaged, 
     with pytest.raises(NodeFailed) as failed:
         execute(packaged, pod, min_auc=1.0, seed=7, git_sha=GIT_SHA, git_ref=GIT_REF)
 
-    assert failed.value.node == "n2"  # the gate: its error document, not a crash
+    assert failed.value.task == "gate"  # its error document, not a crash
     assert "quality gate failed" in str(failed.value)
     assert "below min_auc 1.0000" in str(failed.value)
     assert version_count(client) == before
@@ -81,7 +81,7 @@ def test_bad_data_fails_prepare_naming_the_column(packaged, pod, tmp_path):
             execute(packaged, pod, data=url, git_sha=GIT_SHA, git_ref=GIT_REF)
         server.shutdown()
 
-    assert failed.value.node == "n0"
+    assert failed.value.task == "prepare"
     assert f"column {column!r}" in str(failed.value)
 
 
