@@ -49,7 +49,7 @@ lint: ## Ruff lint and format check
 # Runs its command with a Docker engine reachable: the one that answers, else one
 # scripts/docker-engine.sh starts (and stops after). Without any, container tests
 # skip locally and fail in CI.
-WITH_DOCKER = ( eval "$$(scripts/docker-engine.sh start || true)"; rc=0; $(1) || rc=$$?; \
+WITH_DOCKER = ( unset DOCKER_ENGINE_STARTED; eval "$$(scripts/docker-engine.sh start || true)"; rc=0; $(1) || rc=$$?; \
 	if [ -n "$${DOCKER_ENGINE_STARTED:-}" ]; then scripts/docker-engine.sh stop; fi; exit $$rc )
 
 test: ## All tests: unit, pipeline, integration, containers, static, template
