@@ -78,11 +78,18 @@ stop() {
   pid=$(cat "$PIDFILE")
   kill -TERM "$pid"
   for _ in $(seq 1 30); do
-    kill -0 "$pid" 2>/dev/null || { say "engine stopped"; return; }
+    kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
-  say "dockerd $pid ignored SIGTERM for 30 s: killing it"
-  kill -KILL "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    say "dockerd $pid ignored SIGTERM for 30 s: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  # dockerd leaves its default network namespace mounted: unmount what is left
+  # under its exec root, so the directory can be removed.
+  awk -v root="$ENGINE_DIR/exec/" 'index($2, root) == 1 {print $2}' /proc/mounts \
+    | while read -r mount; do umount "$mount" || true; done
+  say "engine stopped"
 }
 
 case "${1:-}" in
