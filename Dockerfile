@@ -9,17 +9,13 @@ COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /uvx /bin/
 # at the sandbox's Kubernetes minor: kubectl supports one minor of skew at most.
 COPY --from=registry.k8s.io/kubectl:v1.32.5 /bin/kubectl /usr/local/bin/kubectl
 
-# /opt/venv/bin/python3 is flytekit's default in-container interpreter; PYTHONPATH
-# lets pyflyte-execute import `workflows` from /app whatever the working dir.
+# How uv builds the environment; only the dependency layer below reads these.
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON=/usr/local/bin/python3.11 \
     UV_PYTHON_DOWNLOADS=never \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
-    UV_NO_CACHE=1 \
-    PATH=/opt/venv/bin:$PATH \
-    PYTHONPATH=/app \
-    PYTHONUNBUFFERED=1
+    UV_NO_CACHE=1
 
 WORKDIR /app
 
@@ -31,6 +27,17 @@ RUN uv sync --locked --no-install-project --no-default-groups --no-dev
 # A fixed numeric uid so Kubernetes' runAsNonRoot can verify it.
 RUN groupadd --gid 10001 flyte \
     && useradd --uid 10001 --gid 10001 --create-home --shell /usr/sbin/nologin flyte
+
+# The tasks' runtime environment, after the dependency layer: changing it never
+# re-installs the dependencies. /opt/venv/bin/python3 is flytekit's default
+# in-container interpreter and PATH finds the task command `pyflyte-execute`;
+# PYTHONPATH lets it import `workflows` from /app whatever the working dir.
+# The image has no git (provenance comes from CI as inputs): GIT_PYTHON_REFRESH=quiet
+# stops GitPython (imported by mlflow) warning "bad git executable" in every task log.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONPATH=/app \
+    PYTHONUNBUFFERED=1 \
+    GIT_PYTHON_REFRESH=quiet
 
 # Code last, owned by root and so read-only for the runtime user.
 COPY contract.yaml ./

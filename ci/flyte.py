@@ -33,9 +33,13 @@ FIX_CONFIG = (
 def package_command(image: str, output: Path) -> list[str]:
     # No --copy/--fast: the image is tagged by commit and already holds the code
     # (see ci/image.py), so tasks need nothing uploaded next to the archive.
+    # SERVING_IMAGE: the deploy step rolls out this same image as the model server,
+    # and a task pod cannot learn its own image otherwise (propeller sets no
+    # FLYTE_INTERNAL_IMAGE), so every task gets it in its container env.
     return [
         "pyflyte", "--pkgs", PACKAGE, "package",
-        "--image", image, "--output", str(output), "--force",
+        "--image", image, "--env", f"SERVING_IMAGE={image}",
+        "--output", str(output), "--force",
     ]  # fmt: skip
 
 

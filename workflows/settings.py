@@ -18,8 +18,8 @@ DEPLOY_TARGET         local | kubernetes; default: local. kubernetes (in the clu
                       smoke-tests it through the Service (needs kubectl in the image)
 SERVING_NAMESPACE     namespace of `model-<domain>`; default: <flyte project>-<domain>,
                       the namespace Flyte runs the domain's tasks in (an RFC 1123 label)
-SERVING_IMAGE         image of the serving pods; default: FLYTE_INTERNAL_IMAGE, the
-                      pipeline image the task itself runs in
+SERVING_IMAGE         image of the serving pods; `ci package` sets it in every task to
+                      the pipeline image the task runs in (else FLYTE_INTERNAL_IMAGE)
 """
 
 from __future__ import annotations

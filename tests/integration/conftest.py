@@ -1,4 +1,4 @@
-"""One PostgreSQL + S3 + MLflow server for the whole session, and per-test environments.
+"""Per-test environments on the session's PostgreSQL + S3 + MLflow server (tests/conftest.py).
 
 Each test gets its own model name and experiment, so tests sharing the server
 stay independent.
@@ -12,25 +12,12 @@ import uuid
 import pytest
 
 from tests.integration.helpers import PIPELINE_VARS
-from tests.integration.services import MissingTool, Services
-from tests.tools import missing
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/integration/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture(scope="session")
-def services():
-    stack = Services.create()
-    try:
-        stack.start()
-    except MissingTool as err:
-        missing(f"integration services: {err}")  # skip locally, fail with CI=true
-    yield stack
-    stack.stop()
 
 
 @pytest.fixture

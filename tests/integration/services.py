@@ -239,7 +239,9 @@ class SeaweedS3:
             f"-s3.config={base / 's3.json'}",
             "-s3.port.iceberg=0",  # no Iceberg or Lance catalog: fewer ports, less memory
             "-s3.port.lance=0",
-            "-volume.max=8",
+            # Each bucket is a collection that grows 7 volumes at a time: room for
+            # the MLflow bucket and Flyte's (the container tests) with some to spare.
+            "-volume.max=24",
             "-master.volumeSizeLimitMB=64",  # small volumes: little disk and memory
             "-master.telemetry=false",
             "-volume.preStopSeconds=0",  # the default waits 10 s before stopping

@@ -12,6 +12,7 @@ import tomllib
 
 import pytest
 
+from tests.containers.bases import base_images
 from tests.static.cluster.support import (
     ROOT,
     applied,
@@ -25,13 +26,10 @@ from tests.static.cluster.support import (
 DOCKERFILES = sorted((ROOT / "infra").rglob("Dockerfile"))
 
 
-def dockerfile_images(path) -> list[str]:
-    return re.findall(r"^FROM\s+(?:--\S+\s+)*(\S+)", path.read_text(), flags=re.MULTILINE)
-
-
 def all_images() -> list[str]:
     images = container_images(applied()) + container_images(k3d_config())
-    images += [i for path in DOCKERFILES for i in dockerfile_images(path)]
+    # Build stages' own names (`FROM tools`) are not images; `COPY --from=<image>` is.
+    images += [i for path in DOCKERFILES for i in base_images(path)]
     return images
 
 

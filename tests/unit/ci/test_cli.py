@@ -181,7 +181,8 @@ def test_package_dry_run_prints_the_exact_pyflyte_command():
     assert done.returncode == 0, done.stderr
     image = f"{identity.IMAGE_REPOSITORY}:{SHA}"
     assert done.stdout.strip() == (
-        f"pyflyte --pkgs workflows package --image {image} --output out/p.tgz --force"
+        f"pyflyte --pkgs workflows package --image {image} --env SERVING_IMAGE={image} "
+        "--output out/p.tgz --force"
     )
 
 

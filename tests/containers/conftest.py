@@ -1,0 +1,150 @@
+"""Images built from the project's own Dockerfiles, the package of the current
+commit, and what a task pod gets. Needs a Docker engine (`make docker-engine`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from ci import flyte
+from ci.image import image_for
+from tests.containers import bases, pods
+from tests.containers.propeller import Pod, read_package, run_workflow
+from tests.tools import missing
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMINGS: dict[str, float] = {}  # what took how long, printed at the end of the session
+GIT_SHA = "c0ffee" + "0" * 34
+GIT_REF = "refs/heads/containers-test"
+# No Kubernetes here: deploy proves the model through MLflow in its own process
+# instead of rolling out model-<domain> (test_serving_container runs that Deployment).
+NO_CLUSTER = {"DEPLOY_TARGET": "local"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/containers/" in str(item.fspath):
+            item.add_marker(pytest.mark.containers)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("container timings (s)")
+        for what, seconds in TIMINGS.items():
+            terminalreporter.write_line(f"{seconds:7.1f}  {what}")
+
+
+def build_image(context: Path, tag: str, dockerfile: Path | None = None, target: str = "") -> float:
+    """docker build, host network (the package index is reached through the host),
+    after making its base images available; returns the build's seconds."""
+    dockerfile = dockerfile or context / "Dockerfile"
+    for ref in bases.base_images(dockerfile):
+        bases.ensure(ref)
+    cmd = ["docker", "build", "--network", "host", "-t", tag, "-f", str(dockerfile)]
+    cmd += [f"--target={target}"] if target else []
+    started = time.monotonic()
+    done = subprocess.run([*cmd, str(context)], capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+        raise AssertionError(f"docker build of {dockerfile} failed:\n{tail}")
+    return time.monotonic() - started
+
+
+def context_copy(tmp_path: Path, path: str, edit: Callable[[str], str]) -> Path:
+    """The pipeline image's build context (what .dockerignore lets in) with the
+    file `path` changed by `edit`."""
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("Dockerfile", "pyproject.toml", "uv.lock", ".dockerignore"):
+        shutil.copy2(ROOT / name, copy / name)
+    for package_dir in ("workflows", "ci"):
+        shutil.copytree(ROOT / package_dir, copy / package_dir)
+    text = (copy / path).read_text()
+    edited = edit(text)
+    assert edited != text, f"the edit changed nothing in {path}"
+    (copy / path).write_text(edited)
+    return copy
+
+
+def package(archive: Path, image: str, project: Path = ROOT) -> Path:
+    """`python -m ci package` of the current commit, as CI runs it, with `image`."""
+    sha = git_sha(project)
+    cmd = [sys.executable, "-m", "ci", "package", "--ref", "refs/heads/containers-test"]
+    cmd += ["--sha", sha, "--repo", str(project), "--image", image, "--output", str(archive)]
+    done = subprocess.run(cmd, cwd=project, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return archive
+
+
+def git_sha(project: Path = ROOT) -> str:
+    done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    try:
+        done = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:
+        done = None
+    if done is None or done.returncode != 0:
+        missing("no Docker engine answers: `make docker-engine` starts one")
+
+
+@pytest.fixture(scope="session")
+def pipeline_image(docker_engine) -> str:
+    """The pipeline image of the current commit, tagged as CI tags it."""
+    tag = image_for(git_sha())
+    TIMINGS["build pipeline image"] = build_image(ROOT, tag)
+    return tag
+
+
+@pytest.fixture(scope="session")
+def packaged(pipeline_image, tmp_path_factory):
+    archive = tmp_path_factory.mktemp("package") / "flyte-package.tgz"
+    return read_package(package(archive, pipeline_image))
+
+
+@pytest.fixture(scope="session")
+def pod(services) -> Pod:
+    """A task pod's world: Flyte's bucket in the test S3, the values' environment."""
+    bucket = pods.flyte_storage_bucket()
+    client = services.s3.client()
+    client.create_bucket(Bucket=bucket)
+    return Pod(s3=client, bucket=bucket, env=pods.task_pod_env(services))
+
+
+def execute(packaged, pod, **inputs):
+    """One execution with a fresh name; the pod's environment minus the cluster rollout."""
+    name = f"c{uuid.uuid4().hex[:12]}"
+    local_pod = Pod(pod.s3, pod.bucket, {**pod.env, **NO_CLUSTER}, pod.docker_network)
+    return run_workflow(packaged, flyte.LAUNCH_PLAN, inputs, local_pod, name)
+
+
+@pytest.fixture(scope="session")
+def execution(packaged, pod):
+    """The workflow run once through, shared by the tests that look at what it left."""
+    run = execute(packaged, pod, git_sha=GIT_SHA, git_ref=GIT_REF)
+    for task in run.runs:
+        TIMINGS[f"task container {task.node} {task.task}"] = task.seconds
+    return run
+
+
+def unpack(literal) -> dict:
+    """A dataclass output (msgpack bytes, as flytekit writes it) as a dict."""
+    assert literal.scalar.binary.tag == "msgpack", literal
+    return msgpack.unpackb(literal.scalar.binary.value)
+
+
+def registry_client(services):
+    from mlflow import MlflowClient
+
+    return MlflowClient(services.mlflow.url)
