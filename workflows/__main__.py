@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"pipeline: data={settings.data or '(the contract source)'} "
         f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
-        f"min_auc={settings.min_auc} estimator={settings.estimator} params={settings.params}\n"
+        f"min_auc={settings.min_auc} min_delta={settings.min_delta} estimator={settings.estimator} params={settings.params}\n"
         f"tracking: {settings.tracking_uri}",
         file=sys.stderr,
     )
@@ -76,14 +76,24 @@ def _run(settings) -> int:
             params=settings.params,
             git_sha=settings.git_sha,
             git_ref=settings.git_ref,
+            min_delta=settings.min_delta,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
         print(f"\nerror: {root_cause(err)}", file=sys.stderr)
         return 1
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
+    if not deployment.promoted:
+        print(
+            f"\nregistered {deployment.name} v{deployment.candidate}, not deployed: "
+            f"{deployment.outcome}\n"
+            f"alias:    @{deployment.alias} stays on v{deployment.version}\n"
+            f"tracking: {settings.tracking_uri}"
+        )
+        return 0
     print(
         f"\nROC AUC gate passed (min_auc {settings.min_auc})\n"
+        f"outcome:  {deployment.outcome}\n"
         f"model:    {deployment.name}\n"
         f"version:  {deployment.version}\n"
         f"alias:    @{deployment.alias} -> v{deployment.version}"

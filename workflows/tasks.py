@@ -13,6 +13,7 @@ from flytekit import Deck, current_context, task
 from flytekit.deck import DeckField
 
 from workflows import steps
+from workflows.domain.challenge import Verdict, check_min_delta
 from workflows.domain.training import TrainParams
 from workflows.progress import step
 from workflows.settings import Settings
@@ -65,11 +66,21 @@ def register(result: steps.TrainResult, git_sha: str, git_ref: str) -> steps.Mod
 
 
 @task
+def challenge(
+    model: steps.ModelVersion, result: steps.TrainResult, test: pd.DataFrame, min_delta: float
+) -> Verdict:
+    with step("challenge"):
+        settings = dataclasses.replace(_settings(), min_delta=check_min_delta(min_delta))
+        return steps.challenge(settings, model, result, test)
+
+
+@task
 def deploy(
-    model: steps.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str
-) -> steps.Deployment:
+    model: steps.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str,
+    verdict: Verdict,
+) -> steps.Deployment:  # fmt: skip
     with step("deploy"):
-        return steps.deploy(_settings(git_ref=git_ref), model, test, expected)
+        return steps.deploy(_settings(git_ref=git_ref), model, test, expected, verdict)
 
 
 def _deck_html(metrics: dict[str, float], images: dict[str, str]) -> str:
