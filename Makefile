@@ -6,7 +6,9 @@ SHELL := bash
 UV ?= uv
 PY := $(UV) run --locked python
 DOMAIN ?= development
-export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS
+# Scoring's drift report needs Evidently, a dependency group of its own (heavy).
+PY_DRIFT := $(UV) run --locked --group drift python
+export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS MIN_DELTA DRIFT_LIMIT
 
 ##@ Setup
 .PHONY: help install clean
@@ -25,12 +27,15 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 ##@ Pipeline
-.PHONY: contract run serve mlflow-ui bench
+.PHONY: contract run score serve mlflow-ui bench
 contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=]
 	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)")
 
-run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
+run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, MIN_DELTA=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
 	$(PY) -m workflows run
+
+score: ## Score DATA=<csv|parquet> with @DOMAIN into OUT= (default scores.parquet); drift report (DRIFT_LIMIT=)
+	$(PY_DRIFT) -m workflows score $(if $(DATA),--data "$(DATA)") --output "$(or $(OUT),scores.parquet)"
 
 serve: ## Serve models:/<model>@DOMAIN over HTTP on 127.0.0.1 (PORT=, default 5001)
 	$(PY) -m workflows.serve --domain $(DOMAIN) --port $(or $(PORT),5001)
@@ -39,8 +44,8 @@ mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
 	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
 		--host 127.0.0.1 --port $(or $(PORT),5000)
 
-bench: ## Time the pipeline vs the baseline, serving and scale (RUNS=3, ONLY=pipeline|serving|scale)
-	$(PY) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
+bench: ## Time the pipeline vs the baseline, serving, scale and scoring (RUNS=3, ONLY=pipeline|serving|scale|scoring)
+	$(PY_DRIFT) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality
 .PHONY: lint test test-unit test-pipeline test-template test-integration services-up services-down
@@ -50,19 +55,19 @@ lint: ## Ruff lint and format check
 
 test: ## All tests: unit, pipeline, integration, static, template
 	@# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
-	$(PY) -m pytest || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
+	$(PY_DRIFT) -m pytest || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
 test-unit: ## Unit tests only (fast)
 	$(PY) -m pytest tests/unit
 
-test-pipeline: ## The Flyte workflow end to end on a temporary SQLite store
-	$(PY) -m pytest tests/pipeline
+test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store
+	$(PY_DRIFT) -m pytest tests/pipeline
 
 test-template: ## Template tests: copier renders, generated projects pass their tests
 	$(PY) -m pytest tests/template
 
 test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server, pipeline end to end
-	$(PY) -m pytest tests/integration
+	$(PY_DRIFT) -m pytest tests/integration
 
 SERVICES_DIR := $(CURDIR)/.services
 services-up: ## Start the integration services in the background; prints URLs and env

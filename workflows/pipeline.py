@@ -1,14 +1,21 @@
-"""The Flyte workflow: prepare -> train -> gate -> register -> deploy."""
+"""The Flyte workflows and their launch plans.
+
+training_pipeline: prepare -> train -> gate -> register -> challenge -> deploy.
+scoring_pipeline: score with `@<domain>` + drift report -> retrain on drift (off by default).
+"""
 
 from __future__ import annotations
 
-from flytekit import LaunchPlan, workflow
+from flytekit import CronSchedule, LaunchPlan, conditional, workflow
+from flytekit.types.file import FlyteFile
 
-from workflows import identity
+from workflows import identity, schedules
+from workflows.domain.drift import DEFAULT_DRIFT_LIMIT
 from workflows.domain.training import DEFAULT_ESTIMATOR
+from workflows.scoring import ScoreResult
 from workflows.settings import DEFAULT_MIN_DELTA
 from workflows.steps import Deployment
-from workflows.tasks import challenge, deploy, gate, prepare, register, train
+from workflows.tasks import challenge, deploy, gate, keep_model, prepare, register, score, train
 
 
 @workflow
@@ -47,4 +54,50 @@ def training_pipeline(
 # The launch plan CI starts in each domain; its defaults are the workflow's.
 training_launch_plan = LaunchPlan.get_or_create(
     training_pipeline, name=f"{identity.FLYTE_PROJECT}.training"
+)
+
+
+@workflow
+def scoring_pipeline(
+    data: str = "",
+    out: str = "",
+    drift_limit: float = DEFAULT_DRIFT_LIMIT,
+    retrain_on_drift: bool = False,
+    git_sha: str = "",
+    git_ref: str = "",
+) -> tuple[FlyteFile, ScoreResult]:
+    """Score a table with the model `@<domain>` points at; report drift against
+    the training sample logged with that version.
+
+    data: CSV/Parquet meeting the data contract (target optional); "" = its `source`.
+    out: where to write the Parquet scores (local runs); "" = the `scores` output only.
+    retrain_on_drift: when drift is detected, start the training launch plan (a
+        launch-plan node in a conditional branch) in this domain.
+    """
+    scored = score(data=data, out=out, drift_limit=drift_limit)
+    (
+        conditional("retrain_on_drift")
+        .if_(scored.drift_detected.is_true() & retrain_on_drift.is_true())
+        .then(training_launch_plan(git_sha=git_sha, git_ref=git_ref))
+        .else_()
+        .then(keep_model(drift_detected=scored.drift_detected))
+    )
+    return scored.scores, scored.result
+
+
+scoring_launch_plan = LaunchPlan.get_or_create(
+    scoring_pipeline, name=f"{identity.FLYTE_PROJECT}.scoring"
+)
+# Scheduled twins, registered everywhere, switched on only in production by CD.
+scoring_schedule = LaunchPlan.get_or_create(
+    scoring_pipeline,
+    name=schedules.SCORING_SCHEDULE,
+    schedule=CronSchedule(schedule=schedules.SCORING_CRON),
+    fixed_inputs={"retrain_on_drift": schedules.RETRAIN_ON_DRIFT, **schedules.provenance()},
+)
+training_schedule = LaunchPlan.get_or_create(
+    training_pipeline,
+    name=schedules.TRAINING_SCHEDULE,
+    schedule=CronSchedule(schedule=schedules.TRAINING_CRON),
+    fixed_inputs=schedules.provenance(),
 )

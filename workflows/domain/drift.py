@@ -105,7 +105,8 @@ def report(
     features = contract.feature_names
 
     def dataset(frame: pd.DataFrame):
-        return Dataset.from_pandas(frame[features].reset_index(drop=True), data_definition=definition)
+        rows = frame[features].reset_index(drop=True)
+        return Dataset.from_pandas(rows, data_definition=definition)
 
     snapshot = Report([DataDriftPreset(drift_share=limit)]).run(
         current_data=dataset(current), reference_data=dataset(reference)
