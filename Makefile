@@ -79,14 +79,14 @@ services-down: ## Stop the services started by services-up
 ##@ CI/CD (every target asks `python -m ci`)
 # DRY_RUN=1 prints the exact pyflyte/flytectl commands and runs nothing.
 .PHONY: plan package register launch
-CI_FLAGS = $(if $(DRY_RUN),--dry-run)
+CI_FLAGS = $(if $(DRY_RUN),--dry-run) $(if $(REF),--ref $(REF)) $(if $(SHA),--sha $(SHA))
 plan: ## Show domain, version and image CI/CD plans for the current commit
 	$(PY) -m ci plan --repo .
 
 package: ## Build the Flyte package archive of the current commit (build/flyte-package.tgz)
 	$(PY) -m ci package $(CI_FLAGS)
 
-register: package ## Register the current commit by hand in DOMAIN= (default development)
+register: package ## Register the current commit (or REF= SHA=) in DOMAIN=; production also activates the schedules
 	$(PY) -m ci register --domain $(DOMAIN) $(CI_FLAGS)
 
 launch: ## Launch the registered pipeline in DOMAIN= and wait for the end

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows import identity
+from workflows import identity, schedules
 
 ROOT = Path(__file__).resolve().parents[3]
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -201,6 +201,24 @@ def test_only_development_can_be_chosen_by_hand():
         "register", "--dry-run", "--ref", "refs/heads/x", "--sha", SHA, "--domain", "production"
     )
     assert_one_line_error(refused, 2, "prod")
+
+
+def test_a_release_tag_registers_and_activates_the_schedules_in_production_only(repo):
+    done = ci(
+        "register", "--dry-run", "--ref", "refs/tags/v1.0.0", "--sha", repo["main"],
+        "--repo", str(repo["path"]), "--domain", "production",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("flytectl register files") and "--domain production" in lines[0]
+    assert lines[1:] == [
+        f"flytectl update launchplan --project {PROJECT} --domain production {name} "
+        "--version v1.0.0 --activate"
+        for name in schedules.SCHEDULED_LAUNCH_PLANS
+    ]
+    for ref in ("refs/heads/main", "refs/heads/feature-x"):  # staging, development
+        other = ci("register", "--dry-run", "--ref", ref, "--sha", SHA)
+        assert other.returncode == 0 and "update launchplan" not in other.stdout
 
 
 # --- against a stand-in flytectl -------------------------------------------------------

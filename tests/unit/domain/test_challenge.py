@@ -58,6 +58,9 @@ def test_a_contract_is_comparable_with_itself_but_not_with_changed_columns(contr
     other_kind = "categorical" if contract.features[0].kind != "categorical" else "numeric"
     retyped = dataclasses.replace(
         contract,
-        features=(dataclasses.replace(contract.features[0], kind=other_kind), *contract.features[1:]),
+        features=(
+            dataclasses.replace(contract.features[0], kind=other_kind),
+            *contract.features[1:],
+        ),
     )
     assert not comparable(contract, retyped)
