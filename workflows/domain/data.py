@@ -185,7 +185,8 @@ def _csv_reader(source: str, text_columns: list[str], rows: int):
 def _parquet_chunks(source: str, rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
-    parquet = _reading(source, pq.ParquetFile, source)
+    # Read-ahead off: memory stays near one row group, not the whole file.
+    parquet = _reading(source, pq.ParquetFile, source, pre_buffer=False, buffer_size=1 << 20)
     for batch in parquet.iter_batches(batch_size=rows):
         yield batch.to_pandas()
 
