@@ -83,7 +83,8 @@ def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str) ->
     problems = _column_problems(frame, contract, required)
     for feature in contract.features:
         if feature.name in frame.columns:
-            problems += [(feature.name, p) for p in _feature_problems(frame[feature.name], feature)]
+            column = frame[feature.name]
+            problems += [(feature.name, p) for p in _feature_problems(column, feature, True)]
     if problems:
         raise DataValidationError(problems, _hint(problems, contract, path))
     return frame
@@ -113,14 +114,16 @@ def _hint(problems: list[tuple[str, str]], contract: Contract, path: str) -> str
     )
 
 
-def _feature_problems(column: pd.Series, feature) -> list[str]:
+def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[str]:
+    """piece: a chunk of rows to score, where a column that may be missing can
+    happen to be empty in every row; a training table with it empty is refused."""
     import numpy as np
 
     if column.ndim != 1:  # duplicated names select a frame: already reported
         return []
     missing = column.isna()
     problems = []
-    if len(column) and missing.all():
+    if len(column) and missing.all() and not (piece and feature.missing):
         return ["entirely empty: every value is missing"]
     if missing.any() and not feature.missing:
         problems.append(

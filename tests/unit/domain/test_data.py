@@ -8,7 +8,16 @@ from hypothesis import strategies as st
 from tests.fixtures import tables as fixtures
 from tests.unit.domain.strategies import contracts, contracts_and_tables
 from workflows.domain import contract as data_contract
-from workflows.domain.data import BUILTIN, DataLoadError, demo, load, read_table, split, synthetic
+from workflows.domain.data import (
+    BUILTIN,
+    DataLoadError,
+    chunks,
+    demo,
+    load,
+    read_table,
+    split,
+    synthetic,
+)
 from workflows.domain.schema import is_label, validate
 
 
@@ -112,3 +121,23 @@ def test_unreadable_sources_are_named(source, message):
     with pytest.raises(DataLoadError, match=message) as caught:
         load(source, contract)
     assert source in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", fixtures.SHAPES)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_chunks_are_the_table_load_reads_cut_in_pieces(tmp_path, shape, suffix):
+    contract = data_contract.load(fixtures.contract_path(shape))
+    frame = fixtures.table(shape)
+    path = tmp_path / f"data{suffix}"
+    frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
+    pieces = list(chunks(str(path), contract, 128))
+    assert max(len(p) for p in pieces) == 128 and len(pieces) == -(-len(frame) // 128)
+    whole = load(str(path), contract)
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+
+
+def test_chunks_of_a_csv_check_its_header_first(tmp_path):
+    contract = data_contract.load(fixtures.contract_path("biopsy"))
+    (tmp_path / "dup.csv").write_text("a,a\n1,2\n")
+    with pytest.raises(DataLoadError, match="twice"):
+        list(chunks(str(tmp_path / "dup.csv"), contract, 10))

@@ -204,3 +204,15 @@ def test_column_and_value_problems_come_together():
 
 def test_too_few_rows_are_named():
     assert "(table)" in problems_of(numeric_table(10), numeric_contract())
+
+
+@examples
+@given(contracts_and_tables(), st.data())
+def test_rows_to_score_may_lack_the_target_but_not_a_feature(drawn, data):
+    contract, frame = drawn
+    unlabelled = frame.drop(columns=contract.target).head(3)  # any row count is fine
+    assert validate(unlabelled, contract, scoring=True) is unlabelled
+    feature = data.draw(st.sampled_from(contract.feature_names))
+    with pytest.raises(DataValidationError) as caught:
+        validate(unlabelled.drop(columns=feature), contract, scoring=True)
+    assert caught.value.problems == [(feature, "missing from the table")]
