@@ -217,19 +217,10 @@ class Registry:
     def reference_sample(self, version: str) -> pd.DataFrame | None:
         """The training sample logged with the version, or None (logged before drift
         reports existed)."""
-        import mlflow
         import pandas as pd
-        from mlflow.exceptions import MlflowException
 
         run_id = self.client.get_model_version(self.name, version).run_id
-        with tempfile.TemporaryDirectory() as folder:
-            try:
-                path = mlflow.artifacts.download_artifacts(
-                    f"runs:/{run_id}/{REFERENCE_ARTIFACT}", dst_path=folder
-                )
-            except (MlflowException, OSError):
-                return None
-            return pd.read_parquet(path)
+        return self._read_artifact(f"runs:/{run_id}/{REFERENCE_ARTIFACT}", pd.read_parquet)
 
     def log_scoring_run(
         self, metrics: dict[str, float], tags: dict[str, str], report_html: str
@@ -290,18 +281,22 @@ class Registry:
         """The request body MLflow logged from the input example, or None."""
         import json
 
+        return self._read_artifact(
+            f"{model_uri}/serving_input_example.json", lambda path: json.loads(path.read_text())
+        )
+
+    def _read_artifact(self, uri: str, read):
+        """`read(local path)` of the artifact at `uri`, or None when there is none."""
         import mlflow
         from mlflow.exceptions import MlflowException
 
         self.client  # noqa: B018 - sets the tracking URI for the download
         with tempfile.TemporaryDirectory() as folder:
             try:
-                path = mlflow.artifacts.download_artifacts(
-                    f"{model_uri}/serving_input_example.json", dst_path=folder
-                )
+                path = mlflow.artifacts.download_artifacts(uri, dst_path=folder)
             except (MlflowException, OSError):
                 return None
-            return json.loads(Path(path).read_text())
+            return read(Path(path))
 
     def load_model(self, model_uri: str):
         """Load a scikit-learn model saved with skops, trusting only TRUSTED_TYPES.
