@@ -58,7 +58,7 @@ test: ## All tests: unit, pipeline, integration, static, template
 	$(PY_DRIFT) -m pytest || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
 test-unit: ## Unit tests only (fast)
-	$(PY) -m pytest tests/unit
+	$(PY_DRIFT) -m pytest tests/unit
 
 test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store
 	$(PY_DRIFT) -m pytest tests/pipeline
