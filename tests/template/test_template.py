@@ -114,10 +114,11 @@ def test_other_answers_give_a_working_project(template, tmp_path, answers_file):
     git(project, "init", "-q", "-b", "main")
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "generated")
-    synced = _run(project, "uv", "sync", "--locked", python=python)
+    synced = _run(project, "uv", "sync", "--locked", "--group", "drift", python=python)
     assert synced.returncode == 0, synced.stderr[-3000:]
-    tested = _run(project, "uv", "run", "--locked", "pytest", "-q", "-p", "no:cacheprovider",
-                  *PROJECT_TESTS, python=python)  # fmt: skip
+    # The drift group too: the project's test targets install it (its Evidently tests).
+    tested = _run(project, "uv", "run", "--locked", "--group", "drift", "pytest", "-q",
+                  "-p", "no:cacheprovider", *PROJECT_TESTS, python=python)  # fmt: skip
     assert tested.returncode == 0, tested.stdout[-5000:]
     version = _run(project, ".venv/bin/python", "--version").stdout
     assert version.split()[-1].startswith(recorded["python_version"])
@@ -171,8 +172,8 @@ def test_copier_update_brings_template_changes_and_keeps_local_ones(template, tm
     assert "Template news" in (project / "README.md").read_text()
     assert 'team: str = "risk"' in settings.read_text()
     assert not list(project.rglob("*.rej"))
-    synced = _run(project, "uv", "sync", "--locked")
+    synced = _run(project, "uv", "sync", "--locked", "--group", "drift")
     assert synced.returncode == 0, synced.stderr[-3000:]
-    tested = _run(project, "uv", "run", "--locked", "pytest", "-q", "-p", "no:cacheprovider",
-                  "tests/unit")  # fmt: skip
+    tested = _run(project, "uv", "run", "--locked", "--group", "drift", "pytest", "-q",
+                  "-p", "no:cacheprovider", "tests/unit")  # fmt: skip
     assert tested.returncode == 0, tested.stdout[-5000:]
