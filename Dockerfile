@@ -20,9 +20,10 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 WORKDIR /app
 
 # Dependencies only, from the lock: this layer changes only with uv.lock/pyproject.
-# --no-default-groups: dev/integration/static/template tools stay out of the image.
+# --no-default-groups: dev/integration/static/template tools stay out of the image;
+# the drift group (Evidently) goes in: the scoring task's drift report needs it.
 COPY pyproject.toml uv.lock ./
-RUN uv sync --locked --no-install-project --no-default-groups --no-dev
+RUN uv sync --locked --no-install-project --no-default-groups --no-dev --group drift
 
 # A fixed numeric uid so Kubernetes' runAsNonRoot can verify it.
 RUN groupadd --gid 10001 flyte \

@@ -9,14 +9,14 @@ PY := $(UV) run --locked python
 # one installs it on demand, e.g. $(call PY_WITH,static) -m pytest tests/static.
 PY_WITH = $(UV) run --locked $(addprefix --group ,$(1)) python
 DOMAIN ?= development
-export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS
+export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS MIN_DELTA DRIFT_LIMIT
 
 ##@ Setup
 .PHONY: help install clean
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-install: ## Install uv if missing, then the light locked env (run, serve, test-unit, lint)
+install: ## Install uv if missing, then the light locked env (run, serve, lint)
 	@# A Python that is "externally managed" (PEP 668) refuses plain pip installs.
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv \
 		|| python3 -m pip install --quiet --break-system-packages uv
@@ -28,12 +28,15 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 ##@ Pipeline
-.PHONY: contract run serve mlflow-ui bench
+.PHONY: contract run score serve mlflow-ui bench
 contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=]
 	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)")
 
-run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
+run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, MIN_DELTA=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
 	$(PY) -m workflows run
+
+score: ## Score DATA=<csv|parquet> with @DOMAIN into OUT= (default scores.parquet); drift report (DRIFT_LIMIT=; group drift)
+	$(call PY_WITH,drift) -m workflows score $(if $(DATA),--data "$(DATA)") --output "$(or $(OUT),scores.parquet)"
 
 serve: ## Serve @DOMAIN on 127.0.0.1 and follow the alias (PORT=5001, SERVE_POLL_SECONDS=2, SERVER=mlflow)
 	$(PY) -m workflows.serve --domain $(DOMAIN) --port $(or $(PORT),5001) $(if $(SERVER),--server $(SERVER))
@@ -42,8 +45,8 @@ mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
 	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
 		--host 127.0.0.1 --port $(or $(PORT),5000)
 
-bench: ## Paired runs vs the baseline, serving candidates + alias switch, scale (RUNS=3, ONLY=)
-	$(PY) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
+bench: ## Paired runs vs the baseline, serving candidates + alias switch, scale, scoring (RUNS=3, ONLY=; group drift)
+	$(call PY_WITH,drift) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality
 .PHONY: lint test test-unit test-pipeline test-static test-integration services-up services-down
@@ -62,17 +65,17 @@ test: ## All tests: unit, pipeline, integration, containers, static (installs ev
 	@# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
 	@$(call WITH_DOCKER,$(UV) run --locked --all-groups python -m pytest) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
-test-unit: ## Unit tests only (fast)
-	$(PY) -m pytest tests/unit
+test-unit: ## Unit tests only (fast; group drift)
+	$(call PY_WITH,drift) -m pytest tests/unit
 
-test-pipeline: ## The Flyte workflow end to end on a temporary SQLite store
-	$(PY) -m pytest tests/pipeline
+test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store (group drift)
+	$(call PY_WITH,drift) -m pytest tests/pipeline
 
 test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package (group static)
 	$(call PY_WITH,static) -m pytest tests/static
 
-test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server (group integration)
-	$(call PY_WITH,integration) -m pytest tests/integration
+test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server, pipeline end to end (groups integration, drift)
+	$(call PY_WITH,integration drift) -m pytest tests/integration
 
 test-containers: ## Images from the Dockerfiles; each task, the serving and MLflow servers, cicd steps in them
 	@$(call WITH_DOCKER,$(call PY_WITH,integration) -m pytest tests/containers)
@@ -93,14 +96,14 @@ services-down: ## Stop the services started by services-up
 ##@ CI/CD (every target asks `python -m ci`)
 # DRY_RUN=1 prints the exact pyflyte/flytectl commands and runs nothing.
 .PHONY: plan package register launch
-CI_FLAGS = $(if $(DRY_RUN),--dry-run)
+CI_FLAGS = $(if $(DRY_RUN),--dry-run) $(if $(REF),--ref $(REF)) $(if $(SHA),--sha $(SHA))
 plan: ## Show domain, version and image CI/CD plans for the current commit
 	$(PY) -m ci plan --repo .
 
 package: ## Build the Flyte package archive of the current commit (build/flyte-package.tgz)
 	$(PY) -m ci package $(CI_FLAGS)
 
-register: package ## Register the current commit by hand in DOMAIN= (default development)
+register: package ## Register the current commit (or REF= SHA=) in DOMAIN=; production also activates the schedules
 	$(PY) -m ci register --domain $(DOMAIN) $(CI_FLAGS)
 
 launch: ## Launch the registered pipeline in DOMAIN= and wait for the end

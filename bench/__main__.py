@@ -2,7 +2,8 @@
 
 Parts: pipeline (ours against the seed-style baseline), serving (time from
 `make run` to the first prediction of `make serve`, and the server's
-throughput), scale (10k/100k/1M synthetic rows). `--only` runs one part and
+throughput), scale (10k/100k/1M synthetic rows), scoring (make score's rows/s
+and peak memory at 10k and 1M rows). `--only` runs one part and
 keeps the other parts' last results in the file.
 """
 
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parents[1] / ".bench" / "results.json"
-PARTS = ("pipeline", "serving", "scale")
+PARTS = ("pipeline", "serving", "scale", "scoring")
 
 
 def main() -> None:
@@ -40,8 +41,12 @@ def main() -> None:
             from bench import serving as module
 
             results[part] = module.measure(args.runs)
-        else:
+        elif part == "scale":
             from bench import scale as module
+
+            results[part] = module.measure()
+        else:
+            from bench import scoring as module
 
             results[part] = module.measure()
         results[part]["measured"] = _when_and_where()

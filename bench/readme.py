@@ -32,6 +32,13 @@ def table(results: dict) -> str:
         seconds = " / ".join(f"{s['total_s']:.0f}" for s in sizes)
         memory = " / ".join(f"{s['peak_rss_mb'] / 1024:.2f}" for s in sizes)
         lines.append(f"| {rows} synthetic rows, whole pipeline | {seconds} s, peak {memory} GB |")
+    if "scoring" in results:
+        for size in results["scoring"]["sizes"]:
+            lines.append(
+                f"| `make score`, {size['rows']:,} rows (Parquet): read, validate, predict, "
+                f"write; drift report | {size['rows'] / size['loop_s']:,.0f} rows/s; "
+                f"{size['total_s']:.1f} s in all, peak {size['peak_rss_mb']:.0f} MB |"
+            )
     measured = [
         f"{name}: {part['measured']}"
         for name, part in results.items()

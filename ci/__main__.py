@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from workflows import identity
+from workflows import identity, schedules
 from workflows.domain.environments import DOMAINS, is_release_tag
 
 from . import flyte, gitrepo
@@ -82,10 +82,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_package(args: argparse.Namespace) -> int:
     p = _allowed(_plan(args))
+    schedules.read()  # what the package bakes in: a bad setting is named before pyflyte runs
     output = Path(args.output)
     runner = Runner(args.dry_run, ROOT)
     if not args.dry_run:
         output.parent.mkdir(parents=True, exist_ok=True)
+    # The scheduled launch plans carry the commit and ref they were built from
+    # (workflows/schedules.py): production's deploy step needs the release tag.
+    os.environ.update(GIT_SHA=p.sha, GIT_REF=p.ref)
     done = runner.run(flyte.package_command(args.image or image_for(p.sha), output))
     if done.returncode != 0:
         raise CiError(f"pyflyte package failed (exit {done.returncode})")
@@ -116,7 +120,25 @@ def cmd_register(args: argparse.Namespace) -> int:
     if not args.dry_run:
         outcome = flyte.registration_outcome(done.returncode, done.stdout or "")
         print(f"{identity.FLYTE_PROJECT}/{domain} version {p.version}: {outcome}")
+    if domain == schedules.ACTIVE_IN:  # reached only from a release tag on main
+        _activate_schedules(runner, config, domain, p.version)
     return 0
+
+
+def _activate_schedules(runner: Runner, config: Path | None, domain: str, version: str) -> None:
+    """Switch on the schedules of this version; Flyte switches off the ones of the
+    version that was active before. Other domains keep theirs registered, inactive."""
+    for launch_plan in schedules.SCHEDULED_LAUNCH_PLANS:
+        command = flyte.activate_command(
+            config, identity.FLYTE_PROJECT, domain, launch_plan, version
+        )
+        done = runner.run(command, capture=True)
+        if done.returncode != 0:
+            raise CiError(
+                f"activating {launch_plan} {version} failed: {flyte._last_line(done.stdout or '')}"
+            )
+        if not runner.dry_run:
+            print(f"{launch_plan} {version}: schedule active in {domain}")
 
 
 def _console_url(args: argparse.Namespace, domain: str, name: str) -> str:
@@ -236,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (RefError, CiError) as err:
+    except (RefError, CiError, schedules.ScheduleError) as err:
         print(f"ci: error: {err}", file=sys.stderr)
         return err.code if isinstance(err, CiError) else USAGE
     except KeyboardInterrupt:

@@ -56,6 +56,18 @@ def register_command(
     )  # fmt: skip
 
 
+def activate_command(
+    config: Path | None, project: str, domain: str, launch_plan: str, version: str
+) -> list[str]:
+    """Switch a launch plan version's schedule on. Flyte keeps one active version
+    per launch plan: activating this one deactivates the version active before.
+    --force: without it flytectl asks "Continue?" on stdin, and in CI nobody answers."""
+    return flytectl(
+        config, "update", "launchplan", "--project", project, "--domain", domain,
+        launch_plan, "--version", version, "--activate", "--force",
+    )  # fmt: skip
+
+
 def execution_spec(launch_plan: str, version: str, inputs: dict[str, str]) -> dict:
     """The --execFile content; inputs left out keep the launch plan's defaults."""
     return {"workflow": launch_plan, "version": version, "inputs": inputs}

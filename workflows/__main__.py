@@ -1,5 +1,6 @@
 """`python -m workflows run`: the pipeline end to end, as a local Flyte execution.
 `python -m workflows contract --data F --target C`: draft the data contract.
+`python -m workflows score [--data F] [--output OUT]`: batch-score with @<domain>.
 
 Settings come from the environment (see workflows/settings.py); the summary
 goes to stdout, progress to stderr. Exit 0 on success, 1 when the pipeline
@@ -20,17 +21,21 @@ _START = time.perf_counter()
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows", description=__doc__)
-    parser.add_argument("command", choices=["run", "contract"])
+    parser.add_argument("command", choices=["run", "contract", "score"])
     parser.add_argument("--timings", help="run: write per-step wall times as JSON to this file")
     parser.add_argument("--data", help="contract: the CSV or Parquet table to draft from")
     parser.add_argument("--target", help="contract: the label column")
     parser.add_argument("--positive", help="contract: the positive label (default: chosen)")
-    parser.add_argument("--output", default="", help="contract: where to write it")
+    parser.add_argument("--output", default="", help="contract/score: where to write it")
     args = parser.parse_args(argv)
     if args.command == "contract":
         from workflows.contract_cli import draft_contract
 
         return draft_contract(args.data, args.target, args.positive, args.output)
+    if args.command == "score":
+        from workflows.score_cli import score
+
+        return score(args.data or "", args.output or "scores.parquet")
 
     from workflows.domain.contract import ContractError
     from workflows.domain.promotion import PromotionError, check_promotion
@@ -79,6 +84,7 @@ def _run(settings) -> int:
             params=settings.params,
             git_sha=settings.git_sha,
             git_ref=settings.git_ref,
+            min_delta=settings.min_delta,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
         print(f"\nerror: {root_cause(err, settings.tracking_uri)}", file=sys.stderr)
@@ -94,16 +100,26 @@ def header(settings) -> str:
     return (
         f"pipeline: data={settings.data or '(the contract source)'} "
         f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
-        f"min_auc={settings.min_auc} estimator={settings.estimator} params={settings.params}"
+        f"min_auc={settings.min_auc} min_delta={settings.min_delta} "
+        f"estimator={settings.estimator} params={settings.params}"
     )
 
 
 def summary(settings, deployment) -> str:
-    """The outcome on stdout: the model, its alias and where the results landed."""
+    """The outcome on stdout: the model, its alias and where the results landed;
+    for a challenger that lost, the version it registered and why the alias stayed."""
     from workflows.domain.promotion import version_label
 
+    if not deployment.promoted:
+        return (
+            f"\nregistered {deployment.name} v{deployment.candidate}, not deployed: "
+            f"{deployment.outcome}\n"
+            f"alias:    @{deployment.alias} stays on v{deployment.version}\n"
+            f"tracking: {settings.tracking_uri}"
+        )
     return (
         f"\nROC AUC gate passed (min_auc {settings.min_auc})\n"
+        f"outcome:  {deployment.outcome}\n"
         f"model:    {deployment.name}\n"
         f"version:  {deployment.version}\n"
         f"alias:    @{deployment.alias} -> v{deployment.version}"

@@ -6,6 +6,14 @@ MODEL_NAME            registered model name; default: identity.MODEL_NAME. 1 to 
 DOMAIN                development | staging | production; default: development
                       (in a cluster Flyte's FLYTE_INTERNAL_EXECUTION_DOMAIN wins)
 MIN_AUC               quality gate; default: identity.DEFAULT_MIN_AUC
+MIN_DELTA             champion/challenger: the alias moves when the new model's ROC AUC
+                      >= the current one's - MIN_DELTA on the same rows; default: 0.0
+DRIFT_LIMIT           batch scoring: drift_detected when the share of drifted
+                      features exceeds it; default: 0.5
+RETRAIN_ON_DRIFT      true: a scheduled scoring run that detects drift starts the
+                      training launch plan of its domain; default: false
+SCORING_CRON, TRAINING_CRON   the schedules (cron) of the scoring and training
+                      launch plans; read when the package is built (schedules.py)
 CONTRACT              the data contract (YAML); default: contract.yaml at the project root
 DATA                  CSV/Parquet path or URI; default: the contract's `source`
 ROWS                  use a synthetic table of this many rows, shaped by the contract
@@ -32,7 +40,9 @@ from functools import partial
 from pathlib import Path
 
 from workflows import identity
+from workflows.domain.challenge import check_min_delta
 from workflows.domain.data import SYNTHETIC_PREFIX
+from workflows.domain.drift import DEFAULT_DRIFT_LIMIT, check_drift_limit
 from workflows.domain.environments import DOMAINS
 from workflows.domain.gate import check_min_auc
 from workflows.domain.names import check_dns_label, check_model_name
@@ -42,6 +52,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_STORE = PROJECT_ROOT / ".mlflow"
 CONTRACT_FILE = PROJECT_ROOT / "contract.yaml"
 DEPLOY_TARGETS = ("local", "kubernetes")
+DEFAULT_MIN_DELTA = 0.0
 
 
 class SettingsError(ValueError):
@@ -56,6 +67,8 @@ class Settings:
     experiment: str = identity.PROJECT_SLUG
     domain: str = "development"
     min_auc: float = identity.DEFAULT_MIN_AUC
+    min_delta: float = DEFAULT_MIN_DELTA
+    drift_limit: float = DEFAULT_DRIFT_LIMIT
     contract_path: str = str(CONTRACT_FILE)
     data: str = ""  # "" = the contract's own `source`
     estimator: str = DEFAULT_ESTIMATOR
@@ -93,7 +106,9 @@ class Settings:
             ),
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
             domain=domain,
-            min_auc=_min_auc(env.get("MIN_AUC", "")),
+            min_auc=_fraction(env, "MIN_AUC", identity.DEFAULT_MIN_AUC, check_min_auc),
+            min_delta=_fraction(env, "MIN_DELTA", DEFAULT_MIN_DELTA, check_min_delta),
+            drift_limit=_fraction(env, "DRIFT_LIMIT", DEFAULT_DRIFT_LIMIT, check_drift_limit),
             contract_path=_contract_path(env.get("CONTRACT", "")),
             data=_data(env.get("DATA", ""), env.get("ROWS", "")),
             estimator=env.get("ESTIMATOR", "").strip() or DEFAULT_ESTIMATOR,
@@ -133,13 +148,15 @@ def _checked(variable: str, check: Callable[[str], str], value: str) -> str:
         raise SettingsError(f"{variable}: {err}") from None
 
 
-def _min_auc(text: str) -> float:
-    if not text.strip():
-        return identity.DEFAULT_MIN_AUC
+def _fraction(env: dict[str, str], name: str, default: float, check) -> float:
+    """`name`'s number when `check` accepts it, `default` when unset; else a named error."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
     try:
-        return check_min_auc(float(text))
+        return check(float(text))
     except ValueError as err:
-        raise SettingsError(f"MIN_AUC={text!r}: {err}") from None
+        raise SettingsError(f"{name}={text!r}: {err}") from None
 
 
 def _data(data: str, rows: str) -> str:

@@ -5,12 +5,15 @@ tasks.py wraps each in a Flyte task; tests call them directly.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.domain import contract as data_contract
 from workflows.domain import data, schema
+from workflows.domain.challenge import Verdict, comparable, decide
+from workflows.domain.drift import SAMPLE_ROWS
 from workflows.domain.gate import check_gate
 from workflows.domain.promotion import check_promotion, version_label
 from workflows.domain.training import TrainParams
@@ -54,6 +57,9 @@ class Deployment:
     uri: str
     previous: str  # "" when the alias pointed nowhere before
     checked_by: str
+    promoted: bool = True  # False: the champion kept the alias (see `outcome`)
+    candidate: str = ""  # the version this run registered
+    outcome: str = ""  # the champion/challenger verdict, both ROC AUCs in it
 
 
 def prepare(
@@ -107,6 +113,8 @@ def train(
     fingerprint = joblib.hash(model)
     features, _ = training.features_and_target(test.head(SMOKE_ROWS), contract)
     expected = [float(p) for p in model.positive_probability(features)]
+    train_features, _ = training.features_and_target(train, contract)
+    reference = train_features.sample(min(len(train), SAMPLE_ROWS), random_state=params.seed)
     logged = Registry(settings).log_training_run(
         model,
         contract=contract,
@@ -121,6 +129,7 @@ def train(
         evaluation=scored,
         images=images,
         tags={"domain": settings.domain, "git_sha": settings.git_sha, FINGERPRINT_TAG: fingerprint},
+        reference=reference,
     )
     result = TrainResult(logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected)
     return result, scored, images
@@ -157,20 +166,70 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
     return ModelVersion(settings.model_name, version, result.run_id, reused=False)
 
 
+def challenge(
+    settings: Settings, model: ModelVersion, result: TrainResult, test: pd.DataFrame
+) -> Verdict:
+    """Score the model `@<domain>` points at on the challenger's held-out rows;
+    record both ROC AUCs on the run and, when the challenger loses, on its version."""
+    from workflows.domain import evaluation
+    from workflows.gateways.registry import Registry
+
+    registry = Registry(settings)
+    champion = registry.alias_target(settings.domain)
+    if champion is None or champion == model.version:
+        verdict = decide(result.roc_auc, settings.min_delta)
+    else:
+        contract = data_contract.load(settings.contract_path)
+        if not comparable(registry.version_contract(champion), contract):
+            verdict = decide(
+                result.roc_auc, settings.min_delta, champion, None,
+                "it was trained on a different data contract",
+            )  # fmt: skip
+        else:
+            model_uri = f"models:/{settings.model_name}/{champion}"
+            scored = evaluation.evaluate(registry.load_model(model_uri), test, contract)
+            verdict = decide(result.roc_auc, settings.min_delta, champion, scored.roc_auc)
+    metrics = {"challenger_roc_auc": verdict.challenger_auc}
+    if not math.isnan(verdict.champion_auc):  # the champion was scored
+        metrics["champion_roc_auc"] = verdict.champion_auc
+    registry.log_metrics(result.run_id, metrics)
+    if not verdict.promote:
+        registry.tag_version(
+            model.version,
+            {
+                "challenge": "lost",
+                "champion_version": verdict.champion_version,
+                "champion_roc_auc": f"{verdict.champion_auc:.6f}",
+                "challenger_roc_auc": f"{verdict.challenger_auc:.6f}",
+                "min_delta": f"{verdict.min_delta:g}",
+            },
+        )
+    note(verdict.reason)
+    return verdict
+
+
 def deploy(
-    settings: Settings, model: ModelVersion, sample: pd.DataFrame, expected: list[float]
+    settings: Settings,
+    model: ModelVersion,
+    sample: pd.DataFrame,
+    expected: list[float],
+    verdict: Verdict | None = None,
 ) -> Deployment:
     """Prove the version answers, then move `@<domain>` to it.
 
     The check asks for the version itself (models:/<name>/<version>), so a failed
     check leaves both aliases as they were: nothing to put back, even when what
     failed is the tracking server. (A cluster rollout still rolls itself back.)
+    A challenger that lost (`verdict`) is neither checked nor deployed: the alias
+    stays on the champion.
     """
     from workflows.domain import training
     from workflows.gateways.registry import Registry
     from workflows.gateways.tracking import explain
 
     check_promotion(settings.domain, settings.git_ref)
+    if verdict is not None and not verdict.promote:
+        return _kept(settings, model, verdict)
     contract = data_contract.load(settings.contract_path)
     rows, _ = training.features_and_target(sample.head(len(expected)), contract)
     registry = Registry(settings)
@@ -191,7 +250,22 @@ def deploy(
     previous = before.current if moved else before.previous
     what = "moved to" if moved else "already on"
     note(f"@{alias} {what} v{model.version} (previous: {version_label(previous)}); {checked_by}")
-    return Deployment(model.name, model.version, alias, uri, previous or "", checked_by)
+    outcome = verdict.reason if verdict else ""
+    return Deployment(
+        model.name, model.version, alias, uri, previous or "", checked_by,
+        candidate=model.version, outcome=outcome,
+    )  # fmt: skip
+
+
+def _kept(settings: Settings, model: ModelVersion, verdict: Verdict) -> Deployment:
+    """The champion keeps `@<domain>`; the challenger stays registered, tagged."""
+    alias = settings.domain
+    note(f"@{alias} stays on v{verdict.champion_version}; v{model.version} is registered only")
+    uri = f"models:/{model.name}@{alias}"
+    return Deployment(
+        model.name, verdict.champion_version, alias, uri, "", "not deployed: the champion "
+        "kept the alias", promoted=False, candidate=model.version, outcome=verdict.reason,
+    )  # fmt: skip
 
 
 def _deployer(settings: Settings, registry, version: str):

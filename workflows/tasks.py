@@ -6,15 +6,20 @@ No task is cached: train, register and deploy have side effects in MLflow.
 from __future__ import annotations
 
 import dataclasses
+import os
 import typing
 
 import pandas as pd
 from flytekit import Deck, current_context, task
 from flytekit.deck import DeckField
+from flytekit.types.file import FlyteFile
 
-from workflows import steps
+from workflows import scoring, steps
+from workflows.domain.challenge import Verdict, check_min_delta
+from workflows.domain.drift import check_drift_limit
 from workflows.domain.training import TrainParams
 from workflows.progress import step
+from workflows.scoring import ScoreResult
 from workflows.settings import Settings
 
 
@@ -65,11 +70,44 @@ def register(result: steps.TrainResult, git_sha: str, git_ref: str) -> steps.Mod
 
 
 @task
+def challenge(
+    model: steps.ModelVersion, result: steps.TrainResult, test: pd.DataFrame, min_delta: float
+) -> Verdict:
+    with step("challenge"):
+        settings = dataclasses.replace(_settings(), min_delta=check_min_delta(min_delta))
+        return steps.challenge(settings, model, result, test)
+
+
+@task
 def deploy(
-    model: steps.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str
-) -> steps.Deployment:
+    model: steps.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str,
+    verdict: Verdict,
+) -> steps.Deployment:  # fmt: skip
     with step("deploy"):
-        return steps.deploy(_settings(git_ref=git_ref), model, test, expected)
+        return steps.deploy(_settings(git_ref=git_ref), model, test, expected, verdict)
+
+
+class Scores(typing.NamedTuple):
+    scores: FlyteFile
+    result: ScoreResult
+    drift_detected: bool
+
+
+@task(enable_deck=True, deck_fields=(DeckField.TIMELINE,))
+def score(data: str, out: str, drift_limit: float) -> Scores:
+    """`out` "" = a file of the task's own; Flyte hands it on as `scores`."""
+    with step("score"):
+        settings = dataclasses.replace(_settings(), drift_limit=check_drift_limit(drift_limit))
+        output = out or os.path.join(current_context().working_directory, "scores.parquet")
+        result, html = scoring.score(settings, data or settings.data, output)
+    Deck("Drift", html)
+    return Scores(FlyteFile(output), result, result.drift_detected)
+
+
+@task
+def keep_model(drift_detected: bool) -> str:
+    """The branch of a scoring run that starts no retraining."""
+    return "drift detected; retraining is off" if drift_detected else "no drift"
 
 
 def _deck_html(metrics: dict[str, float], images: dict[str, str]) -> str:

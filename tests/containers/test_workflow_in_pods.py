@@ -24,7 +24,7 @@ def version_count(client) -> int:
 
 def test_every_node_runs_in_order_and_hands_data_over_through_s3(execution, pod):
     tasks = [run.task.rsplit(".", 1)[-1] for run in execution.runs]
-    assert tasks == ["prepare", "train", "gate", "register", "deploy"]
+    assert tasks == ["prepare", "train", "gate", "register", "challenge", "deploy"]
     split = execution.outputs("prepare")
     for name in ("train", "test"):
         uri = split.literals[name].scalar.structured_dataset.uri

@@ -16,7 +16,7 @@ PIPELINE_VARS = (
     "MLFLOW_TRACKING_URI", "MODEL_NAME", "MLFLOW_EXPERIMENT_NAME", "DOMAIN", "MIN_AUC", "DATA",
     "ROWS", "SERVING_URL", "DEPLOY_TARGET", "GIT_SHA", "GIT_REF",
     "FLYTE_INTERNAL_EXECUTION_DOMAIN", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY", "CONTRACT", "ESTIMATOR", "PARAMS",
+    "AWS_SECRET_ACCESS_KEY", "CONTRACT", "ESTIMATOR", "PARAMS", "MIN_DELTA", "DRIFT_LIMIT",
 )  # fmt: skip
 
 
@@ -27,11 +27,12 @@ class Outcome:
     stderr: str
 
 
-def run_cli(env: dict[str, str], **extra: str) -> Outcome:
-    """`python -m workflows run` in a fresh process: no S3 credentials, only the server."""
+def run_cli(env: dict[str, str], *args: str, **extra: str) -> Outcome:
+    """`python -m workflows run` (or `*args`) in a fresh process: no S3 credentials,
+    only the server."""
     clean = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARS}
     done = subprocess.run(
-        [sys.executable, "-m", "workflows", "run"],
+        [sys.executable, "-m", "workflows", *(args or ("run",))],
         cwd=PROJECT_ROOT,
         env={**clean, **env, **extra},
         capture_output=True,

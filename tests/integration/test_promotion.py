@@ -8,7 +8,8 @@ from tests.integration.helpers import registry_state, run_pipeline
 
 def test_second_model_takes_the_alias_and_the_first_becomes_previous(env, registry):
     first = run_pipeline(seed=1)
-    second = run_pipeline(seed=2)
+    # Another split: the champion trained on some of these test rows; allow a margin.
+    second = run_pipeline(seed=2, min_delta=0.5)
 
     assert first.version != second.version
     assert registry.alias_target("development") == second.version

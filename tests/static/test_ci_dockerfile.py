@@ -91,3 +91,9 @@ def test_checks_fail_on_a_broken_dockerfile(tmp_path: Path, fault: tuple):
     broken.write_text(pattern.sub(fault[1], text, count=1))
     # 1: findings; any other code is hadolint failing to run, not a caught fault.
     assert run(tool("hadolint"), broken).returncode == 1
+
+
+def test_the_image_holds_the_drift_group_the_scoring_task_imports():
+    sync = _index(STEPS, lambda op, a: op == "RUN" and "uv sync" in a)
+    words = STEPS[sync][1].split()
+    assert "drift" in [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--group"]

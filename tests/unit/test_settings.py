@@ -109,3 +109,20 @@ def test_a_model_name_with_a_quote_stops_the_run_before_anything_is_written(tmp_
     assert done.stderr.strip().startswith('error: MODEL_NAME: "it\'s-mine" is not a usable')
     assert len(done.stderr.strip().splitlines()) == 1
     assert not store.exists()
+
+
+def test_min_delta_and_drift_limit_default_and_parse():
+    settings = from_env()
+    assert (settings.min_delta, settings.drift_limit) == (0.0, 0.5)
+    settings = from_env(MIN_DELTA="0.02", DRIFT_LIMIT="0.25")
+    assert (settings.min_delta, settings.drift_limit) == (0.02, 0.25)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("MIN_DELTA", "-0.1"), ("MIN_DELTA", "1"), ("MIN_DELTA", "x"), ("DRIFT_LIMIT", "1.5"),
+     ("DRIFT_LIMIT", "nan"), ("DRIFT_LIMIT", "half")],
+)  # fmt: skip
+def test_a_bad_min_delta_or_drift_limit_is_named(name, value):
+    with pytest.raises(SettingsError, match=name):
+        from_env(**{name: value})

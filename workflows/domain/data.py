@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from workflows.domain.errors import PipelineError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
 
     from workflows.domain.contract import Contract
@@ -121,7 +123,7 @@ def read_table(source: str, text_columns: list[str] = ()) -> pd.DataFrame:
     raise DataLoadError(f"{source!r}: expected a .csv or .parquet file")
 
 
-def _read_csv(source: str, text_columns: list[str]) -> pd.DataFrame:
+def _read_csv(source: str, text_columns: list[str], nrows: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
     # The header as written: pandas renames a duplicated "a" to "a.1" silently.
@@ -139,7 +141,7 @@ def _read_csv(source: str, text_columns: list[str]) -> pd.DataFrame:
                     f"{delimiter!r}, not commas: save it as comma-separated"
                 )
     dtype = {name: str for name in text_columns if name in names}
-    return _reading(source, pd.read_csv, source, dtype=dtype)
+    return _reading(source, pd.read_csv, source, dtype=dtype, nrows=nrows)
 
 
 def _reading(source: str, reader, *args, **kwargs) -> pd.DataFrame:
@@ -153,6 +155,40 @@ def _reading(source: str, reader, *args, **kwargs) -> pd.DataFrame:
         raise DataLoadError(f"{source!r}: the file is empty (no header, no rows)") from None
     except Exception as err:
         raise DataLoadError(f"{source!r}: cannot be read ({type(err).__name__}: {err})") from None
+
+
+def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]:
+    """The table `source` in pieces of at most `rows` rows, as `load` reads it:
+    a CSV or Parquet file is never held whole in memory."""
+    suffix = Path(source.split("?", 1)[0]).suffix.lower()
+    if suffix == ".parquet" or suffix == ".pq":
+        yield from _parquet_chunks(source, rows)
+    elif suffix == ".csv":
+        _read_csv(source, [], nrows=1)  # the header checks, on one row
+        text = contract.of_kind("categorical")
+        with _reading(source, _csv_reader, source, text, rows) as reader:
+            yield from reader
+    else:
+        table = load(source, contract)
+        for start in range(0, len(table), rows):
+            yield table.iloc[start : start + rows].reset_index(drop=True)
+
+
+def _csv_reader(source: str, text_columns: list[str], rows: int):
+    import pandas as pd
+
+    names = pd.read_csv(source, nrows=0).columns
+    dtype = {name: str for name in text_columns if name in names}
+    return pd.read_csv(source, dtype=dtype, chunksize=rows)
+
+
+def _parquet_chunks(source: str, rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    # Read-ahead off: memory stays near one row group, not the whole file.
+    parquet = _reading(source, pq.ParquetFile, source, pre_buffer=False, buffer_size=1 << 20)
+    for batch in parquet.iter_batches(batch_size=rows):
+        yield batch.to_pandas()
 
 
 def split(

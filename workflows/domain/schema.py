@@ -52,12 +52,18 @@ def plain(value):
     return item() if callable(item) else value
 
 
-def validate(frame: pd.DataFrame, contract: Contract, contract_path: str = "") -> pd.DataFrame:
+def validate(
+    frame: pd.DataFrame, contract: Contract, contract_path: str = "", scoring: bool = False
+) -> pd.DataFrame:
     """Return `frame` unchanged (same values, same dtypes) if it meets `contract`.
 
     Raises DataValidationError listing every problem; when columns do not
     match, the message names the contract file and the command that redrafts it.
+    scoring: rows to score, checked piece by piece: the target may be absent
+    (it is carried through unchecked when present) and any row count is fine.
     """
+    if scoring:
+        return _validate_for_scoring(frame, contract, contract_path)
     problems = _column_problems(frame, contract)
     present = [f for f in contract.features if f.name in frame.columns]
     for feature in present:
@@ -73,13 +79,28 @@ def validate(frame: pd.DataFrame, contract: Contract, contract_path: str = "") -
     return frame
 
 
-def _column_problems(frame: pd.DataFrame, contract: Contract) -> list[tuple[str, str]]:
+def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str) -> pd.DataFrame:
+    required = [c for c in contract.columns if c != contract.target]
+    problems = _column_problems(frame, contract, required)
+    for feature in contract.features:
+        if feature.name in frame.columns:
+            column = frame[feature.name]
+            problems += [(feature.name, p) for p in _feature_problems(column, feature, True)]
+    if problems:
+        raise DataValidationError(problems, _hint(problems, contract, path))
+    return frame
+
+
+def _column_problems(
+    frame: pd.DataFrame, contract: Contract, required: list[str] | None = None
+) -> list[tuple[str, str]]:
     names = [str(c) for c in frame.columns]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     expected = set(contract.columns)
+    required = contract.columns if required is None else required
     return (
         [(n, "the column name appears more than once") for n in duplicated]
-        + [(c, "missing from the table") for c in contract.columns if c not in names]
+        + [(c, "missing from the table") for c in required if c not in names]
         + [(n, "unexpected column (not in the contract)") for n in names if n not in expected]
     )
 
@@ -94,14 +115,16 @@ def _hint(problems: list[tuple[str, str]], contract: Contract, path: str) -> str
     )
 
 
-def _feature_problems(column: pd.Series, feature) -> list[str]:
+def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[str]:
+    """piece: a chunk of rows to score, where a column that may be missing can
+    happen to be empty in every row; a training table with it empty is refused."""
     import numpy as np
 
     if column.ndim != 1:  # duplicated names select a frame: already reported
         return []
     missing = column.isna()
     problems = []
-    if len(column) and missing.all():
+    if len(column) and missing.all() and not (piece and feature.missing):
         return ["entirely empty: every value is missing"]
     if missing.any() and not feature.missing:
         problems.append(

@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 os.environ.setdefault("MLFLOW_LOG_UV_FILES", "false")
 # MLflow's INFO lines (table creation, uv detection) bury the pipeline's progress.
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+# Its per-file download bars (loading the champion, the reference sample) are noise here.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 # Its warning about pip's version concerns conda.yaml, which nothing here uses.
 logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
 
 MODEL_ARTIFACT = "model"
 CONTRACT_ARTIFACT = "contract.yaml"  # the data contract the run trained on
+REFERENCE_ARTIFACT = "reference/features.parquet"  # a sample of the training rows, for drift
+SCORING_EXPERIMENT_SUFFIX = "-scoring"
 # The MLflow column type of each contract kind; a feature that may be missing
 # is an optional column.
 _COLUMN_TYPES = {"numeric": "double", "categorical": "string", "boolean": "boolean"}
@@ -127,13 +131,17 @@ class Registry:
         """A lock this machine's runs against the same store take turns on."""
         return locks.held(locks.lock_file(self.settings.tracking_uri, *names))
 
-    def _experiment_id(self) -> str:
-        found = self.client.get_experiment_by_name(self.settings.experiment)
+    def _experiment_id(self, suffix: str = "") -> str:
+        """The experiment `<experiment><suffix>`, created on first use (a SQLite
+        store's artifacts of a suffixed one go to a folder of their own)."""
+        name = self.settings.experiment + suffix
+        found = self.client.get_experiment_by_name(name)
         if found is not None:
             return found.experiment_id
-        return self.client.create_experiment(
-            self.settings.experiment, artifact_location=self.settings.artifact_root
-        )
+        root = self.settings.artifact_root
+        if root is not None and suffix:
+            root = f"{root.rstrip('/')}/{name}"
+        return self.client.create_experiment(name, artifact_location=root)
 
     def log_training_run(
         self,
@@ -144,8 +152,12 @@ class Registry:
         evaluation: Evaluation,
         images: dict[str, str],
         tags: dict[str, str],
+        reference: pd.DataFrame | None = None,
     ) -> LoggedRun:
         """One MLflow run: params, metrics, the plots, the contract and the model (skops).
+
+        `reference` (a bounded sample of the training features) is what batch
+        scoring compares new data with.
 
         The model's signature comes from `contract`; `example` (a few real rows
         of its input columns) is logged as its input example, which `make serve`
@@ -167,6 +179,10 @@ class Registry:
                 (Path(folder) / name).write_text(svg)
             mlflow.log_artifacts(folder, artifact_path="plots")
             mlflow.log_text(dump(contract), CONTRACT_ARTIFACT)
+            if reference is not None:
+                path = Path(folder) / Path(REFERENCE_ARTIFACT).name
+                reference.to_parquet(path, index=False)
+                mlflow.log_artifact(str(path), Path(REFERENCE_ARTIFACT).parent.as_posix())
             info = mlflow.sklearn.log_model(
                 model,
                 name=MODEL_ARTIFACT,
@@ -194,6 +210,48 @@ class Registry:
         self.client  # noqa: B018 - sets the registry URI for the fluent call below
         version = mlflow.register_model(logged.model_uri, self.name, tags=tags)
         return str(version.version)
+
+    def tag_version(self, version: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_model_version_tag(self.name, version, key, value)
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        for key, value in metrics.items():
+            self.client.log_metric(run_id, key, value)
+
+    def version_contract(self, version: str) -> Contract:
+        """The data contract the version's run trained on (its contract.yaml)."""
+        import mlflow
+        import yaml
+
+        from workflows.domain.contract import from_dict
+
+        run_id = self.client.get_model_version(self.name, version).run_id
+        self.client  # noqa: B018 - sets the tracking URI for the download
+        text = mlflow.artifacts.load_text(f"runs:/{run_id}/{CONTRACT_ARTIFACT}")
+        return from_dict(yaml.safe_load(text))
+
+    def reference_sample(self, version: str) -> pd.DataFrame | None:
+        """The training sample logged with the version, or None (logged before drift
+        reports existed)."""
+        import pandas as pd
+
+        run_id = self.client.get_model_version(self.name, version).run_id
+        return self._read_artifact(f"runs:/{run_id}/{REFERENCE_ARTIFACT}", pd.read_parquet)
+
+    def log_scoring_run(
+        self, metrics: dict[str, float], tags: dict[str, str], report_html: str
+    ) -> str:
+        """One run in `<experiment>-scoring`: throughput, drift share, the drift report."""
+        import mlflow
+
+        self.client  # noqa: B018 - sets the tracking URI before the fluent API is used
+        experiment = self._experiment_id(SCORING_EXPERIMENT_SUFFIX)
+        with mlflow.start_run(experiment_id=experiment, tags=tags) as run:
+            mlflow.log_metrics(metrics)
+            if report_html:
+                mlflow.log_text(report_html, "drift/report.html")
+        return run.info.run_id
 
     def version_tags(self, version: str) -> dict[str, str]:
         return dict(self.client.get_model_version(self.name, version).tags)
@@ -233,18 +291,22 @@ class Registry:
         """The request body MLflow logged from the input example, or None."""
         import json
 
+        return self._read_artifact(
+            f"{model_uri}/serving_input_example.json", lambda path: json.loads(path.read_text())
+        )
+
+    def _read_artifact(self, uri: str, read):
+        """`read(local path)` of the artifact at `uri`, or None when there is none."""
         import mlflow
         from mlflow.exceptions import MlflowException
 
         self.client  # noqa: B018 - sets the tracking URI for the download
         with tempfile.TemporaryDirectory() as folder:
             try:
-                path = mlflow.artifacts.download_artifacts(
-                    f"{model_uri}/serving_input_example.json", dst_path=folder
-                )
+                path = mlflow.artifacts.download_artifacts(uri, dst_path=folder)
             except (MlflowException, OSError):
                 return None
-            return json.loads(Path(path).read_text())
+            return read(Path(path))
 
     def load_model(self, model_uri: str):
         """Load a scikit-learn model saved with skops, trusting only TRUSTED_TYPES.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.ci.flytectl_output import FAILED, OLD, OLD2, table
-from workflows import identity
+from workflows import identity, schedules
 
 ROOT = Path(__file__).resolve().parents[3]
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -33,6 +33,7 @@ def ci(*args: str, env: dict | None = None, flags: tuple[str, ...] = (), cwd: Pa
     return subprocess.run(
         [sys.executable, *flags, "-m", "ci", *map(str, args)],
         cwd=cwd, capture_output=True, text=True, timeout=60, env=env,
+        stdin=subprocess.DEVNULL,  # as in CI: nobody answers a prompt
     )  # fmt: skip
 
 
@@ -218,6 +219,39 @@ def test_only_development_can_be_chosen_by_hand():
     assert_one_line_error(refused, 2, "prod")
 
 
+def test_a_release_tag_registers_and_activates_the_schedules_in_production_only(repo):
+    done = ci(
+        "register", "--dry-run", "--ref", "refs/tags/v1.0.0", "--sha", repo["main"],
+        "--repo", str(repo["path"]), "--domain", "production",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("flytectl register files") and "--domain production" in lines[0]
+    assert lines[1:] == [
+        f"flytectl update launchplan --project {PROJECT} --domain production {name} "
+        "--version v1.0.0 --activate --force"
+        for name in schedules.SCHEDULED_LAUNCH_PLANS
+    ]
+    for ref in ("refs/heads/main", "refs/heads/feature-x"):  # staging, development
+        other = ci("register", "--dry-run", "--ref", ref, "--sha", SHA)
+        assert other.returncode == 0 and "update launchplan" not in other.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SCORING_CRON", "daily"), ("TRAINING_CRON", "0 3 * *"), ("RETRAIN_ON_DRIFT", "maybe")],
+)
+def test_a_bad_schedule_setting_is_named_in_one_line_before_packaging(tmp_path, name, value):
+    # It used to stop `python -m ci` with a traceback: the module read them on import.
+    output = tmp_path / "flyte-package.tgz"
+    done = ci(
+        "package", "--dry-run", "--ref", "refs/heads/main", "--sha", SHA,
+        "--output", output, env={**os.environ, name: value},
+    )  # fmt: skip
+    assert_one_line_error(done, 2, name, repr(value))
+    assert "pyflyte" not in done.stdout and not output.exists()
+
+
 # --- against a stand-in flytectl -------------------------------------------------------
 
 # Held to flytectl v0.9.8's flags (tests/fakes/flytectl-flags.json): a flag it
@@ -238,6 +272,14 @@ if "create execution" in words:
     print("execution identifier name:x")
 elif "get execution" in words:
     print(json.dumps({{"closure": {{"phase": os.environ["FAKE_PHASE"]}}}}))
+elif "update launchplan" in words:
+    # flytectl v0.9.8 asks before an update unless --force (cmd/update/launch_plan.go).
+    if "--force" not in args:
+        print("Continue? [y/n]: ", end="")
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            print("Error: update aborted by user")
+            sys.exit(1)
+    print("updated launch plan successfully on " + args[args.index("launchplan") + 5])
 else:
     sys.exit(3)
 """
@@ -279,6 +321,21 @@ def test_register_calls_flytectl(flytectl):
     assert "main-0123456: registered" in done.stdout
     call = flytectl["log"].read_text()
     assert f"register files {flytectl['archive']} --archive --project {PROJECT}" in call
+
+
+def test_a_release_tag_activates_the_schedules_with_nobody_to_answer_a_prompt(flytectl, repo):
+    # flytectl asks "Continue?" on stdin before an update unless --force: in CI
+    # nobody answers, so the activation failed with "update aborted by user".
+    done = ci(
+        "register", "--ref", "refs/tags/v1.0.0", "--sha", repo["main"], "--repo", repo["path"],
+        "--domain", "production", "--archive", flytectl["archive"], env=flytectl["env"],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    updates = [c for c in flytectl["log"].read_text().splitlines() if "update launchplan" in c]
+    assert len(updates) == len(schedules.SCHEDULED_LAUNCH_PLANS)
+    for name, call in zip(schedules.SCHEDULED_LAUNCH_PLANS, updates, strict=True):
+        assert f" {name} --version v1.0.0 --activate" in call
+        assert f"{name} v1.0.0: schedule active in production" in done.stdout
 
 
 def test_an_already_registered_version_is_success(flytectl):

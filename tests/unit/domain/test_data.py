@@ -8,7 +8,16 @@ from hypothesis import strategies as st
 from tests.fixtures import tables as fixtures
 from tests.unit.domain.strategies import contracts, contracts_and_tables
 from workflows.domain import contract as data_contract
-from workflows.domain.data import BUILTIN, DataLoadError, demo, load, read_table, split, synthetic
+from workflows.domain.data import (
+    BUILTIN,
+    DataLoadError,
+    chunks,
+    demo,
+    load,
+    read_table,
+    split,
+    synthetic,
+)
 from workflows.domain.schema import is_label, validate
 
 
@@ -53,11 +62,17 @@ def test_synthetic_tables_meet_their_contract_and_are_reproducible(contract, row
 @pytest.mark.parametrize("shape", fixtures.SHAPES)
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_fixture_tables_round_trip_through_files_and_meet_their_contract(tmp_path, shape, suffix):
+    contract, path, _ = fixture_file(tmp_path, shape, suffix)
+    validate(load(path, contract), contract)
+
+
+def fixture_file(folder, shape: str, suffix: str):
+    """(contract, path, frame): a fixture shape written as CSV or Parquet."""
     contract = data_contract.load(fixtures.contract_path(shape))
     frame = fixtures.table(shape)
-    path = tmp_path / f"data{suffix}"
+    path = folder / f"data{suffix}"
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path)
-    validate(load(str(path), contract), contract)
+    return contract, str(path), frame
 
 
 def test_categorical_columns_of_a_csv_are_read_as_text(tmp_path):
@@ -112,3 +127,20 @@ def test_unreadable_sources_are_named(source, message):
     with pytest.raises(DataLoadError, match=message) as caught:
         load(source, contract)
     assert source in str(caught.value)
+
+
+@pytest.mark.parametrize("shape", fixtures.SHAPES)
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_chunks_are_the_table_load_reads_cut_in_pieces(tmp_path, shape, suffix):
+    contract, path, frame = fixture_file(tmp_path, shape, suffix)
+    pieces = list(chunks(path, contract, 128))
+    assert max(len(p) for p in pieces) == 128 and len(pieces) == -(-len(frame) // 128)
+    whole = load(path, contract)
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole)
+
+
+def test_chunks_of_a_csv_check_its_header_first(tmp_path):
+    contract = data_contract.load(fixtures.contract_path("biopsy"))
+    (tmp_path / "dup.csv").write_text("a,a\n1,2\n")
+    with pytest.raises(DataLoadError, match="twice"):
+        list(chunks(str(tmp_path / "dup.csv"), contract, 10))

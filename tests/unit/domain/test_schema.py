@@ -210,3 +210,15 @@ def test_numbers_stored_as_text_are_named_not_parsed():
     frame = numeric_table()
     frame["x"] = frame["x"].map(str)
     assert "stored as text" in problems_of(frame, numeric_contract())["x"]
+
+
+@examples
+@given(contracts_and_tables(), st.data())
+def test_rows_to_score_may_lack_the_target_but_not_a_feature(drawn, data):
+    contract, frame = drawn
+    unlabelled = frame.drop(columns=contract.target).head(3)  # any row count is fine
+    assert validate(unlabelled, contract, scoring=True) is unlabelled
+    feature = data.draw(st.sampled_from(contract.feature_names))
+    with pytest.raises(DataValidationError) as caught:
+        validate(unlabelled.drop(columns=feature), contract, scoring=True)
+    assert caught.value.problems == [(feature, "missing from the table")]

@@ -1,0 +1,67 @@
+"""The drift report: a bounded uniform sample of a table read in chunks, and
+Evidently's per-column verdicts read back (shifted columns flagged, the share
+against DRIFT_LIMIT)."""
+
+import importlib.util
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.tools import missing
+from workflows.domain.contract import Contract, Feature
+from workflows.domain.drift import DriftResult, Sample, check_drift_limit, report
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=12), st.integers(1, 200))
+def test_the_sample_is_bounded_and_holds_only_rows_of_the_table(sizes, size):
+    sample = Sample(size, seed=1)
+    start = 0
+    for rows in sizes:
+        sample.add(pd.DataFrame({"row": range(start, start + rows)}))
+        start += rows
+    if start == 0:
+        return
+    kept = sample.rows["row"]
+    assert len(kept) == min(size, start) and kept.is_unique and kept.between(0, start - 1).all()
+
+
+def test_the_sample_is_uniform_over_the_chunks():
+    sample = Sample(2_000, seed=3)
+    for start in range(0, 100_000, 10_000):
+        sample.add(pd.DataFrame({"row": np.arange(start, start + 10_000)}))
+    per_chunk = np.bincount(sample.rows["row"] // 10_000, minlength=10)
+    assert per_chunk.min() > 150 and per_chunk.max() < 250  # 200 each, by chance alone
+
+
+@pytest.mark.parametrize("limit", [-0.1, 1.1, math.nan])
+def test_a_drift_limit_outside_0_1_is_refused(limit):
+    with pytest.raises(ValueError, match="drift_limit"):
+        check_drift_limit(limit)
+
+
+def test_drift_is_detected_when_the_share_exceeds_the_limit():
+    assert DriftResult(0.6, 0.5).detected and not DriftResult(0.5, 0.5).detected
+
+
+@settings(deadline=None, max_examples=1)
+@given(st.just(None))
+def test_evidently_flags_exactly_the_shifted_columns(_):
+    if importlib.util.find_spec("evidently") is None:
+        missing("evidently is not installed: uv sync --group drift")
+    names = [f"x{i}" for i in range(6)]
+    contract = Contract("y", 1, 0, tuple(Feature(n, "numeric", False) for n in names))
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame(rng.normal(size=(2_000, 6)), columns=names)
+    current = pd.DataFrame(rng.normal(size=(2_000, 6)), columns=names)
+    current[["x1", "x4"]] += 2.0  # two standard deviations
+
+    result = report(reference, current, contract, limit=0.5)
+
+    assert set(result.drifted) == {"x1", "x4"}
+    assert result.share == pytest.approx(2 / 6) and not result.detected
+    assert report(reference, current, contract, limit=0.2).detected
+    assert "<html" in result.html.lower()

@@ -1,0 +1,148 @@
+"""Data drift: does the table being scored still look like the training data?
+
+Evidently's `Report` with `DataDriftPreset` compares each feature of the scored
+rows with the reference sample logged at training (its own test per column,
+chosen by type and size) and gives the share of drifted columns. `DRIFT_LIMIT`
+turns that share into `drift_detected`. No Flyte, no MLflow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from workflows.domain.contract import Contract
+
+DEFAULT_DRIFT_LIMIT = 0.5
+# Rows of training data logged with each model version, and rows of a scored
+# table the report looks at: enough for the per-column tests, bounded in size
+# whatever the table's size (a uniform sample).
+SAMPLE_ROWS = 5_000
+
+
+def check_drift_limit(limit: float) -> float:
+    if not 0.0 <= limit <= 1.0:  # `not` also refuses NaN
+        raise ValueError(f"drift_limit must be in [0, 1], got {limit}")
+    return limit
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    column: str
+    method: str
+    score: float
+    threshold: float
+    drifted: bool
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    share: float  # of the contract's features that drifted
+    limit: float
+    columns: list[ColumnDrift] = field(default_factory=list)
+    html: str = ""
+
+    @property
+    def detected(self) -> bool:
+        return self.share > self.limit
+
+    @property
+    def drifted(self) -> list[str]:
+        return [c.column for c in self.columns if c.drifted]
+
+
+class Sample:
+    """A uniform sample of at most `size` rows of a table read in chunks
+    (each row keeps a random key; the `size` smallest keys are the sample)."""
+
+    def __init__(self, size: int, seed: int = 0):
+        import numpy as np
+
+        self.size = size
+        self._random = np.random.default_rng(seed)
+        self._rows: pd.DataFrame | None = None
+        self._keys: np.ndarray | None = None
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        import numpy as np
+        import pandas as pd
+
+        keys = self._random.random(len(chunk))
+        if self._rows is None:
+            rows, all_keys = chunk, keys
+        else:
+            rows = pd.concat([self._rows, chunk], ignore_index=True)
+            all_keys = np.concatenate([self._keys, keys])
+        keep = np.argsort(all_keys, kind="stable")[: self.size]
+        self._rows = rows.iloc[keep].reset_index(drop=True)
+        self._keys = all_keys[keep]
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        if self._rows is None:
+            raise ValueError("the sample is empty: no rows were added")
+        return self._rows
+
+
+def report(
+    reference: pd.DataFrame, current: pd.DataFrame, contract: Contract, limit: float
+) -> DriftResult:
+    """Evidently's data drift report of the contract's features."""
+    check_drift_limit(limit)
+    _pandas3_compatible()
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(
+        numerical_columns=contract.of_kind("numeric"),
+        categorical_columns=contract.of_kind("categorical") + contract.of_kind("boolean"),
+    )
+    features = contract.feature_names
+
+    def dataset(frame: pd.DataFrame):
+        rows = frame[features].reset_index(drop=True)
+        return Dataset.from_pandas(rows, data_definition=definition)
+
+    snapshot = Report([DataDriftPreset(drift_share=limit)]).run(
+        current_data=dataset(current), reference_data=dataset(reference)
+    )
+    share, columns = _read(snapshot.dict()["metrics"])
+    return DriftResult(share, limit, columns, snapshot.get_html_str(as_iframe=False))
+
+
+def _read(metrics: list[dict]) -> tuple[float, list[ColumnDrift]]:
+    """The share of drifted columns and each column's test, from the snapshot."""
+    import ast
+
+    share = math.nan
+    columns = []
+    for metric in metrics:
+        config = metric["config"]
+        config = config if isinstance(config, dict) else ast.literal_eval(config)
+        kind = config.get("type", "")
+        if kind.endswith("DriftedColumnsCount"):
+            share = float(metric["value"]["share"])
+        elif kind.endswith("ValueDrift"):
+            method, score, threshold = config["method"], float(metric["value"]), config["threshold"]
+            # A p-value drifts below its threshold, a distance above it.
+            drifted = score < threshold if "p_value" in method else score >= threshold
+            columns.append(ColumnDrift(config["column"], method, score, threshold, drifted))
+    if math.isnan(share):
+        raise ValueError("Evidently's report holds no DriftedColumnsCount metric")
+    return share, columns
+
+
+def _pandas3_compatible() -> None:
+    """Evidently 0.7.23 imports `infer_dtype_from_object`, which pandas 3 removed,
+    in a legacy test module that DataDriftPreset never calls: give the import the
+    name back (pandas 2's meaning) so the package loads."""
+    import pandas as pd
+    import pandas.core.dtypes.common as common
+
+    if not hasattr(common, "infer_dtype_from_object"):
+        common.infer_dtype_from_object = lambda dtype: pd.api.types.pandas_dtype(dtype).type
