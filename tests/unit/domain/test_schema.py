@@ -210,3 +210,13 @@ def test_numbers_stored_as_text_are_named_not_parsed():
     frame = numeric_table()
     frame["x"] = frame["x"].map(str)
     assert "stored as text" in problems_of(frame, numeric_contract())["x"]
+
+
+def test_one_odd_cell_in_a_boolean_column_is_named_alone():
+    """Found by a new user: one "perhaps" made all 1500 rows "not true/false"."""
+    contract = Contract("y", 1, 0, (Feature("flag", "boolean", False),), min_rows_per_class=10)
+    frame = pd.DataFrame({"flag": ["True", "False"] * 30, "y": [0, 1] * 30})  # as a CSV reads it
+    frame.loc[7, "flag"] = "perhaps"
+    assert (
+        problems_of(frame, contract)["flag"] == "1 value(s) that are not true/false, e.g. 'perhaps'"
+    )
