@@ -52,6 +52,7 @@ class Served:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     example: dict | None = None  # the request body logged with the model, if any
+    booleans: tuple[str, ...] = ()  # input columns of MLflow type boolean
 
 
 def load_version(registry: Registry, version: str) -> Served:
@@ -79,6 +80,7 @@ def load_version(registry: Registry, version: str) -> Served:
         tuple(c.name for c in inputs if c.required),
         tuple(c.name for c in inputs if not c.required),
         example,
+        tuple(c.name for c in inputs if str(c.type) == "boolean"),
     )
     if example is not None:
         status, body = answer(served, json.dumps(example).encode(), "application/json")
@@ -115,6 +117,9 @@ def answer(served: Served, body: bytes, content_type: str) -> tuple[int, bytes]:
     from mlflow.exceptions import MlflowException
     from mlflow.pyfunc import scoring_server
 
+    problem = precheck(served, body)
+    if problem:
+        return 400, _json({"error_code": "BAD_REQUEST", "message": problem})
     try:
         result = scoring_server.invocations(body, content_type, served.model, served.input_schema)
     except MlflowException as err:
@@ -125,6 +130,49 @@ def answer(served: Served, body: bytes, content_type: str) -> tuple[int, bytes]:
     document = json.loads(result.response)
     document["model_version"] = served.version
     return 200, _json(document)
+
+
+def precheck(served: Served, body: bytes) -> str:
+    """What MLflow's schema enforcement lets through but the model cannot take: an
+    absent column (optional means its values may be null, not that it may be left
+    out; the model needs every column) and a boolean sent as anything but JSON
+    true/false/null (MLflow would read the text "False" as True). "" when fine."""
+    frame = _request_frame(body)
+    if frame is None:
+        return ""  # not a JSON frame: MLflow's own parsing answers
+    columns, rows = frame
+    absent = [c for c in (*served.required, *served.optional) if c not in columns]
+    if absent:
+        return f"missing column(s): {', '.join(map(repr, absent))}"
+    for name in served.booleans:
+        odd = [row[name] for row in rows if row.get(name) not in (True, False, None)]
+        if odd:
+            shown = ", ".join(repr(v) for v in odd[:3])
+            return f"column {name!r} takes true, false or null; got {shown}"
+    return ""
+
+
+def _request_frame(body: bytes) -> tuple[list[str], list[dict]] | None:
+    """(column names, rows as dicts) of a `dataframe_split` or `dataframe_records`
+    JSON request; None for anything else."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    split = document.get("dataframe_split")
+    if isinstance(split, dict) and isinstance(split.get("columns"), list):
+        names = [str(c) for c in split["columns"]]
+        data = split.get("data")
+        if not isinstance(data, list) or not all(isinstance(r, list) for r in data):
+            return None
+        return names, [dict(zip(names, row, strict=False)) for row in data]
+    records = document.get("dataframe_records")
+    if isinstance(records, list) and records and all(isinstance(r, dict) for r in records):
+        rows = [{str(k): v for k, v in r.items()} for r in records]
+        return list(dict.fromkeys(name for row in rows for name in row)), rows
+    return None
 
 
 def bad_request_message(served: Served, body: bytes, mlflow_message: str) -> str:
@@ -157,19 +205,8 @@ def short_message(message: str) -> str:
 
 def _request_columns(body: bytes) -> list[str] | None:
     """The column names of a `dataframe_split` or `dataframe_records` request."""
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(document, dict):
-        return None
-    split = document.get("dataframe_split")
-    if isinstance(split, dict) and isinstance(split.get("columns"), list):
-        return [str(c) for c in split["columns"]]
-    records = document.get("dataframe_records")
-    if isinstance(records, list) and records and all(isinstance(r, dict) for r in records):
-        return list(dict.fromkeys(str(k) for r in records for k in r))
-    return None
+    frame = _request_frame(body)
+    return None if frame is None else frame[0]
 
 
 def _json(document: dict) -> bytes:

@@ -58,15 +58,23 @@ def build_image(context: Path, tag: str, dockerfile: Path | None = None, target:
     return time.monotonic() - started
 
 
+def _let_in() -> list[str]:
+    """What .dockerignore lets into the build context: its `!` lines (an allow-list)."""
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line[1:].strip().rstrip("/") for line in lines if line.startswith("!")]
+
+
 def context_copy(tmp_path: Path, path: str, edit: Callable[[str], str]) -> Path:
     """The pipeline image's build context (what .dockerignore lets in) with the
     file `path` changed by `edit`."""
     copy = tmp_path / "project"
     copy.mkdir()
-    for name in ("Dockerfile", "pyproject.toml", "uv.lock", ".dockerignore"):
-        shutil.copy2(ROOT / name, copy / name)
-    for package_dir in ("workflows", "ci"):
-        shutil.copytree(ROOT / package_dir, copy / package_dir)
+    for name in ("Dockerfile", ".dockerignore", *_let_in()):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, copy / name)
     text = (copy / path).read_text()
     edited = edit(text)
     assert edited != text, f"the edit changed nothing in {path}"

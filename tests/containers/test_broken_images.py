@@ -14,7 +14,8 @@ from tests.containers.propeller import NodeFailed, read_package, run_workflow
 
 # (what is broken, Dockerfile text taken out, what the failure must say)
 BREAKAGES = [
-    ("forgets-a-package", "COPY ci/ ./ci/\n", "No module named 'ci'"),
+    ("forgets-a-package", "COPY workflows/ ./workflows/\n", "No module named 'workflows'"),
+    ("forgets-the-contract", "COPY contract.yaml ./\n", "no data contract at /app/contract.yaml"),
     # The task's command starts with `pyflyte-execute`: found through the image's PATH.
     (
         "lacks-the-venv-on-path",

@@ -9,8 +9,10 @@ registry), register and launch (flytectl needs flyteadmin). The image is built
 
 from __future__ import annotations
 
+import http.server
 import re
 import subprocess
+import threading
 import uuid
 from pathlib import Path
 
@@ -141,12 +143,41 @@ def test_unit_tests_step_passes(cicd, cloned):
     assert " passed" in log
 
 
-def test_image_exists_answers_absent_when_the_registry_has_no_such_image(cicd):
+@pytest.fixture(scope="module")
+def registry():
+    """A stand-in registry on loopback that holds one manifest: present/image:1.
+    The steps run with the host's network, so they reach it."""
+
+    class Manifests(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(200 if self.path == "/v2/present/image/manifests/1" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Manifests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("image", "result"), [("present/image:1", "present"), ("nothing/here:2", "absent")]
+)
+def test_image_exists_asks_the_registry(cicd, registry, image, result):
     code, log, outputs = step(
-        cicd, "image-exists", **{"inputs.parameters.image": "127.0.0.1:9/nothing:here"}
+        cicd, "image-exists", **{"inputs.parameters.image": f"{registry}/{image}"}
     )
     assert code == 0, log[-3000:]
-    assert outputs["result"] == "absent"  # what build-image's `when` compares
+    assert outputs["result"] == result  # what build-image's `when` compares
+
+
+def test_image_exists_fails_when_the_registry_cannot_be_asked(cicd):
+    # Rebuilding on an unreachable registry would overwrite what staging tested.
+    code, log, _ = step(cicd, "image-exists", **{"inputs.parameters.image": "127.0.0.1:9/x:1"})
+    assert code == 1 and "answered 000" in log
 
 
 def test_package_step_writes_the_archive(cicd, cloned):

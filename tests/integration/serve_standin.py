@@ -51,7 +51,8 @@ def _serve(argv: list[str]) -> int:
 
     serve.verify = verify
     serve.server_command = server_command
-    return serve.main(argv)
+    # The stand-in replaces MLflow's scoring server: the path that starts one.
+    return serve.main([*argv, "--server", "mlflow"])
 
 
 def main(argv: list[str]) -> int:

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import json
 
-from workflows.hosting import MAX_MESSAGE, Host, Served, bad_request_message, short_message
+from workflows.hosting import (
+    MAX_MESSAGE,
+    Host,
+    Served,
+    bad_request_message,
+    precheck,
+    short_message,
+)
 
 SERVED = Served("3", None, None, required=("a", "b c"), optional=("d",))
 
@@ -24,6 +31,28 @@ def test_a_renamed_column_is_named_as_missing_and_unexpected():
 def test_an_optional_column_may_be_left_out():
     message = bad_request_message(SERVED, _split(["a", "b c"]), "Failed to convert column a")
     assert message == "Failed to convert column a"
+
+
+FLAGGED = Served("3", None, None, required=("a",), optional=("d",), booleans=("d",))
+
+
+def test_an_optional_column_left_out_is_named_before_the_model_fails_on_it():
+    """Found by a new user: leaving out a `missing: true` column gave MLflow's
+    "unexpected error while evaluating the model", naming nothing."""
+    body = json.dumps({"dataframe_split": {"columns": ["a"], "data": [[1]]}}).encode()
+    assert precheck(FLAGGED, body) == "missing column(s): 'd'"
+
+
+def test_a_boolean_sent_as_text_is_refused_not_read_as_true():
+    """Found by a new user: "False" as text was served as True."""
+    body = json.dumps({"dataframe_records": [{"a": 1, "d": False}, {"a": 1, "d": "False"}]})
+    assert precheck(FLAGGED, body.encode()) == "column 'd' takes true, false or null; got 'False'"
+
+
+def test_true_false_and_null_booleans_pass_the_precheck():
+    body = json.dumps({"dataframe_split": {"columns": ["a", "d"], "data": [[1, True], [2, None]]}})
+    assert precheck(FLAGGED, body.encode()) == ""
+    assert precheck(FLAGGED, b"not json") == ""  # MLflow's own parsing answers that
 
 
 def test_records_are_checked_by_their_keys():

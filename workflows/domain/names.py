@@ -1,8 +1,8 @@
 """The names this project hands to other systems, checked against each system's rules.
 
 A name is checked where it enters: the settings (environment) here, and the
-copier answers by copier.yml's validators, which spell the same rules in Jinja
-(tests/template checks that both accept and refuse the same names). So a name
+copier answers by the template's validators, which spell the same rules in
+Jinja (the template's tests check that both accept and refuse the same names). So a name
 another system would refuse stops the run before anything is trained.
 """
 

@@ -118,7 +118,6 @@ def _hint(problems: list[tuple[str, str]], contract: Contract, path: str) -> str
 def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[str]:
     """piece: a chunk of rows to score, where a column that may be missing can
     happen to be empty in every row; a training table with it empty is refused."""
-    import numpy as np
 
     if column.ndim != 1:  # duplicated names select a frame: already reported
         return []
@@ -142,10 +141,23 @@ def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[s
                 "column holds text (mark it numeric if the numbers are quantities)"
             )
     elif feature.kind == "boolean":
-        bad = present[~present.map(lambda v: isinstance(v, bool | np.bool_))]
-        if len(bad):
-            problems.append(f"{len(bad)} value(s) that are not true/false, e.g. {examples(bad)}")
+        problems += _boolean_problems(present)
     return problems
+
+
+def _boolean_problems(present: pd.Series) -> list[str]:
+    """A CSV column with one odd cell is read as text: name the odd cells, not
+    every "True" and "False" around them."""
+    import numpy as np
+
+    as_text = present[~present.map(lambda v: isinstance(v, bool | np.bool_))]
+    if not len(as_text):
+        return []
+    spelled = as_text.map(lambda v: str(v).strip().lower() in ("true", "false"))
+    odd = as_text[~spelled]
+    if len(odd):
+        return [f"{len(odd)} value(s) that are not true/false, e.g. {examples(odd)}"]
+    return [f"{len(as_text)} true/false value(s) stored as text, e.g. {examples(as_text)}"]
 
 
 def _numeric_problems(present: pd.Series) -> list[str]:

@@ -222,3 +222,13 @@ def test_rows_to_score_may_lack_the_target_but_not_a_feature(drawn, data):
     with pytest.raises(DataValidationError) as caught:
         validate(unlabelled.drop(columns=feature), contract, scoring=True)
     assert caught.value.problems == [(feature, "missing from the table")]
+
+
+def test_one_odd_cell_in_a_boolean_column_is_named_alone():
+    """Found by a new user: one "perhaps" made all 1500 rows "not true/false"."""
+    contract = Contract("y", 1, 0, (Feature("flag", "boolean", False),), min_rows_per_class=10)
+    frame = pd.DataFrame({"flag": ["True", "False"] * 30, "y": [0, 1] * 30})  # as a CSV reads it
+    frame.loc[7, "flag"] = "perhaps"
+    assert (
+        problems_of(frame, contract)["flag"] == "1 value(s) that are not true/false, e.g. 'perhaps'"
+    )
