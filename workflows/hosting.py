@@ -141,9 +141,8 @@ def precheck(served: Served, body: bytes) -> str:
     if frame is None:
         return ""  # not a JSON frame: MLflow's own parsing answers
     columns, rows = frame
-    absent = [c for c in (*served.required, *served.optional) if c not in columns]
-    if absent:
-        return f"missing column(s): {', '.join(map(repr, absent))}"
+    if any(c not in columns for c in (*served.required, *served.optional)):
+        return _column_message(served, columns)
     for name in served.booleans:
         odd = [row[name] for row in rows if row.get(name) not in (True, False, None)]
         if odd:
@@ -179,18 +178,21 @@ def bad_request_message(served: Served, body: bytes, mlflow_message: str) -> str
     """Name the columns at fault; otherwise MLflow's message without the request
     data and the schema it quotes."""
     columns = _request_columns(body)
-    if columns is not None and served.required + served.optional:
-        known = set(served.required) | set(served.optional)
-        missing = [c for c in served.required if c not in columns]
-        unexpected = [c for c in columns if c not in known]
-        problems = []
-        if missing:
-            problems.append(f"missing column(s): {', '.join(map(repr, missing))}")
-        if unexpected:
-            problems.append(f"unexpected column(s): {', '.join(map(repr, unexpected))}")
-        if problems:
-            return "; ".join(problems)
-    return short_message(mlflow_message)
+    named = _column_message(served, columns) if columns is not None else ""
+    return named or short_message(mlflow_message)
+
+
+def _column_message(served: Served, columns: list[str]) -> str:
+    """The model's columns the request lacks and the ones it has too many; "" if none."""
+    expected = (*served.required, *served.optional)
+    missing = [c for c in expected if c not in columns]
+    unexpected = [c for c in columns if c not in expected] if expected else []
+    problems = []
+    if missing:
+        problems.append(f"missing column(s): {', '.join(map(repr, missing))}")
+    if unexpected:
+        problems.append(f"unexpected column(s): {', '.join(map(repr, unexpected))}")
+    return "; ".join(problems)
 
 
 def short_message(message: str) -> str:

@@ -28,8 +28,14 @@ def test_a_renamed_column_is_named_as_missing_and_unexpected():
     assert message == "missing column(s): 'b c'; unexpected column(s): 'bc'"
 
 
-def test_an_optional_column_may_be_left_out():
+def test_an_optional_column_left_out_is_named_too():
+    # Optional: its values may be null; the model still needs the column.
     message = bad_request_message(SERVED, _split(["a", "b c"]), "Failed to convert column a")
+    assert message == "missing column(s): 'd'"
+
+
+def test_mlflows_reason_is_kept_when_the_columns_are_right():
+    message = bad_request_message(SERVED, _split(["a", "b c", "d"]), "Failed to convert column a")
     assert message == "Failed to convert column a"
 
 
@@ -41,6 +47,10 @@ def test_an_optional_column_left_out_is_named_before_the_model_fails_on_it():
     "unexpected error while evaluating the model", naming nothing."""
     body = json.dumps({"dataframe_split": {"columns": ["a"], "data": [[1]]}}).encode()
     assert precheck(FLAGGED, body) == "missing column(s): 'd'"
+    renamed = json.dumps({"dataframe_split": {"columns": ["a", "e"], "data": [[1, 2]]}})
+    assert (
+        precheck(FLAGGED, renamed.encode()) == "missing column(s): 'd'; unexpected column(s): 'e'"
+    )
 
 
 def test_a_boolean_sent_as_text_is_refused_not_read_as_true():
@@ -58,7 +68,7 @@ def test_true_false_and_null_booleans_pass_the_precheck():
 def test_records_are_checked_by_their_keys():
     body = json.dumps({"dataframe_records": [{"a": 1}, {"a": 2, "e": 3}]}).encode()
     message = bad_request_message(SERVED, body, "")
-    assert message == "missing column(s): 'b c'; unexpected column(s): 'e'"
+    assert message == "missing column(s): 'b c', 'd'; unexpected column(s): 'e'"
 
 
 def test_schema_and_data_are_cut_from_mlflows_message():
