@@ -13,7 +13,9 @@ protocol. What this adds around it:
   finishes on the version it started with, so no request fails across a switch;
 - each answer names the version that gave it (`model_version` in the body and
   the `MLflow-Model-Version` header);
-- a 400 names the columns at fault, not the whole schema and the request data.
+- a 400 names the columns at fault, not the whole schema and the request data;
+- requests that arrive while the model is busy are answered together, with one
+  call of MLflow's scoring code (workflows/batching.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from workflows.batching import Batcher
 
 if TYPE_CHECKING:
     from workflows.gateways.registry import Registry
@@ -59,6 +63,7 @@ def load_version(registry: Registry, version: str) -> Served:
     """Download `version`, check it against the allow-list, load it with MLflow's
     pyfunc loader and check that it answers its own input example."""
     import mlflow.pyfunc
+    from mlflow.types import DataType
 
     uri = f"models:/{registry.name}/{version}"
     with tempfile.TemporaryDirectory(prefix="serve-") as folder:
@@ -80,7 +85,7 @@ def load_version(registry: Registry, version: str) -> Served:
         tuple(c.name for c in inputs if c.required),
         tuple(c.name for c in inputs if not c.required),
         example,
-        tuple(c.name for c in inputs if str(c.type) == "boolean"),
+        tuple(c.name for c in inputs if c.type == DataType.boolean),
     )
     if example is not None:
         status, body = answer(served, json.dumps(example).encode(), "application/json")
@@ -114,22 +119,28 @@ def _example(local: Path) -> dict | None:
 
 def answer(served: Served, body: bytes, content_type: str) -> tuple[int, bytes]:
     """MLflow's own scoring of one request; (status, JSON body)."""
+    status, document = score(served, body, content_type)
+    return status, _json(document)
+
+
+def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
+    """MLflow's own scoring of one request; (status, JSON document naming the version)."""
     from mlflow.exceptions import MlflowException
     from mlflow.pyfunc import scoring_server
 
     problem = precheck(served, body)
     if problem:
-        return 400, _json({"error_code": "BAD_REQUEST", "message": problem})
+        return 400, {"error_code": "BAD_REQUEST", "message": problem}
     try:
         result = scoring_server.invocations(body, content_type, served.model, served.input_schema)
     except MlflowException as err:
         message = bad_request_message(served, body, err.message)
-        return err.get_http_status_code(), _json({"error_code": err.error_code, "message": message})
+        return err.get_http_status_code(), {"error_code": err.error_code, "message": message}
     if result.status != 200:
-        return result.status, _json({"message": str(result.response)})
+        return result.status, {"message": str(result.response)}
     document = json.loads(result.response)
     document["model_version"] = served.version
-    return 200, _json(document)
+    return 200, document
 
 
 def precheck(served: Served, body: bytes) -> str:
@@ -177,8 +188,8 @@ def _request_frame(body: bytes) -> tuple[list[str], list[dict]] | None:
 def bad_request_message(served: Served, body: bytes, mlflow_message: str) -> str:
     """Name the columns at fault; otherwise MLflow's message without the request
     data and the schema it quotes."""
-    columns = _request_columns(body)
-    named = _column_message(served, columns) if columns is not None else ""
+    frame = _request_frame(body)
+    named = _column_message(served, frame[0]) if frame is not None else ""
     return named or short_message(mlflow_message)
 
 
@@ -203,12 +214,6 @@ def short_message(message: str) -> str:
     reason = re.sub(r"^Failed to predict data '.*?'\. \s*Error: ", "", reason, flags=re.S)
     reason = reason.removeprefix("Invalid input. Data is not compatible with model signature. ")
     return reason if len(reason) <= MAX_MESSAGE else reason[: MAX_MESSAGE - 3] + "..."
-
-
-def _request_columns(body: bytes) -> list[str] | None:
-    """The column names of a `dataframe_split` or `dataframe_records` request."""
-    frame = _request_frame(body)
-    return None if frame is None else frame[0]
 
 
 def _json(document: dict) -> bytes:
@@ -264,6 +269,10 @@ def log(message: str) -> None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their connection
+    # Headers and body leave in two writes; with Nagle's algorithm on, the body
+    # waits for the client's delayed ACK of the headers: ~40 ms on every answer
+    # of a kept-alive connection (measured: p50 48 ms for a 4 ms prediction).
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -284,10 +293,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         content_type = self.headers.get("Content-Type") or "application/json"
         try:
-            status, payload = answer(served, body, content_type)
+            status, document = self.server.batcher.submit(served, body, content_type)
         except Exception as err:  # a bug must not take the server down; say what happened
-            status, payload = 500, _json({"message": f"{type(err).__name__}: {err}"})
-        self._send(status, payload, served.version)
+            status, document = 500, {"message": f"{type(err).__name__}: {err}"}
+        self._send(status, _json(document), served.version)
 
     def _send(self, status: int, payload: bytes, version: str) -> None:
         self.send_response(status)
@@ -304,6 +313,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     host: Host
+    batcher: Batcher
 
 
 @contextlib.contextmanager
@@ -313,6 +323,7 @@ def hosting(
     """Serve `host` over HTTP and follow its alias; yields the URL. Stops both on exit."""
     server = _Server((address, port), _Handler)
     server.host = host
+    server.batcher = Batcher(score)
     threads = [
         threading.Thread(target=server.serve_forever, name="http", daemon=True),
         threading.Thread(target=host.follow, name="follow-alias", daemon=True),
@@ -325,5 +336,6 @@ def hosting(
         host.stop()
         server.shutdown()
         server.server_close()
+        server.batcher.stop()
         for thread in threads:
             thread.join(timeout=10)

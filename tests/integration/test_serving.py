@@ -21,13 +21,16 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.fixtures.tables import case
 from tests.integration.processes import port_listening
 from tests.integration.shutdown import STOP_LIMIT, run_cycle
 from tests.tools import require_tool
-from workflows import hosting, serve, steps
+from workflows import batching, hosting, serve, steps
 from workflows.domain import contract as data_contract
+from workflows.domain import schema
 from workflows.domain.training import TrainParams, features_and_target
 from workflows.gateways.deployer import invocations_payload
 from workflows.gateways.registry import Registry
@@ -319,3 +322,111 @@ def test_make_serve_in_process_stops_within_5_s_and_frees_the_port(trained, sign
             os.killpg(job.pid, signal.SIGKILL)
     assert seconds < STOP_LIMIT and not port_listening(port)
     assert "stopped" in log.read_text() and "Traceback" not in log.read_text()
+
+
+# --- requests answered together (workflows/batching.py) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(trained):
+    settings, _ = trained
+    registry = Registry(settings)
+    return hosting.load_version(registry, registry.alias_target(DOMAIN))
+
+
+@st.composite
+def _bodies(draw, features, contract) -> bytes:
+    """A `dataframe_split` body of 1-3 real rows, the same values written in other JSON
+    forms (5.0 as 5, null where the contract allows it, an unseen category), and in
+    some bodies one fault: a cell the model cannot take or a column left out."""
+    kinds = {f.name: f for f in contract.features}
+    columns = list(features.columns)
+    data = []
+    for index in draw(st.lists(st.integers(0, len(features) - 1), min_size=1, max_size=3)):
+        row = []
+        for name in columns:
+            value = schema.plain(features.iloc[index][name])
+            value = None if isinstance(value, float) and value != value else value
+            forms = [value]
+            if isinstance(value, float) and value.is_integer():
+                forms.append(int(value))
+            if kinds[name].missing:
+                forms.append(None)
+            if kinds[name].kind == "categorical":
+                forms.append("a category nobody has seen")
+            row.append(draw(st.sampled_from(forms)))
+        data.append(row)
+    fault = draw(st.sampled_from(["none", "none", "none", "text", "bool text", "dropped"]))
+    if fault == "text":
+        data[0][draw(st.integers(0, len(columns) - 1))] = "not a number"
+    elif fault == "bool text":
+        flags = [i for i, c in enumerate(columns) if kinds[c].kind == "boolean"]
+        data[0][flags[0]] = "False"
+    elif fault == "dropped":
+        gone = draw(st.integers(0, len(columns) - 1))
+        columns = columns[:gone] + columns[gone + 1 :]
+        data = [row[:gone] + row[gone + 1 :] for row in data]
+    return json.dumps({"dataframe_split": {"columns": columns, "data": data}}).encode()
+
+
+@given(data=st.data())
+def test_requests_answered_together_get_exactly_their_lone_answers(trained, served, data):
+    settings, features = trained
+    contract = data_contract.load(settings.contract_path)
+    bodies = data.draw(st.lists(_bodies(features.head(30), contract), min_size=1, max_size=5))
+    requests = [(served, body, "application/json") for body in bodies]
+    together = batching.answer_together(hosting.score, requests)
+    assert together == [hosting.score(*request) for request in requests]
+
+
+def test_requests_of_one_shape_take_one_call_of_the_scoring_code(trained, served):
+    _, features = trained
+    bodies = [invocations_payload(features.iloc[[i]]) for i in range(4)]
+    calls: list[bytes] = []
+
+    def counted(model, body, content_type):
+        calls.append(body)
+        return hosting.score(model, body, content_type)
+
+    together = batching.answer_together(counted, [(served, b, "application/json") for b in bodies])
+    assert len(calls) == 1
+    assert [status for status, _ in together] == [200] * 4
+    assert together == [hosting.score(served, b, "application/json") for b in bodies]
+
+
+def test_a_merged_call_that_fails_is_answered_request_by_request(trained, served):
+    """Whatever makes the merged call fail (here: a stand-in that refuses more than
+    one row), each request still gets exactly its own lone answer."""
+    _, features = trained
+    bodies = [invocations_payload(features.iloc[[i]]) for i in range(3)]
+    calls: list[int] = []
+
+    def one_row_only(model, body, content_type):
+        rows = len(json.loads(body)["dataframe_split"]["data"])
+        calls.append(rows)
+        if rows > 1:
+            return 503, {"message": "one row at a time"}
+        return hosting.score(model, body, content_type)
+
+    requests = [(served, b, "application/json") for b in bodies]
+    assert batching.answer_together(one_row_only, requests) == [
+        hosting.score(*request) for request in requests
+    ]
+    assert calls == [3, 1, 1, 1]
+
+
+def test_a_boolean_sent_as_text_is_refused_by_a_real_model(trained, served):
+    """The precheck read MLflow's column types as text ("DataType.boolean") and so
+    never found a boolean column in a real model: "False" was answered as True."""
+    settings, features = trained
+    flags = [
+        f.name for f in data_contract.load(settings.contract_path).features if f.kind == "boolean"
+    ]
+    assert served.booleans == tuple(flags) and flags
+    payload = _split(features.head(2))
+    payload["dataframe_split"]["data"][1][payload["dataframe_split"]["columns"].index(flags[0])] = (
+        "False"
+    )
+    status, answer = hosting.score(served, json.dumps(payload).encode(), "application/json")
+    assert status == 400
+    assert answer["message"] == f"column {flags[0]!r} takes true, false or null; got 'False'"
