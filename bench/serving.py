@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = "development"
-REQUESTS = 400
+REQUESTS = 2000
 THREADS = 4
 TIME_CAP = 20.0
 CASES = {"1 row": 1, "100 rows": 100}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from workflows.domain.errors import PipelineError
 from workflows.domain.model import LABEL, PROBABILITY
 from workflows.domain.training import TRUSTED_TYPES
-from workflows.gateways import locks
+from workflows.gateways import locks, store_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,7 +121,9 @@ class Registry:
         # unguarded: runs starting together on a new .mlflow/ race through the
         # migrations and fail. One at a time, each opens both stores (tracking and
         # registry, then cached per process); whoever comes later finds them complete.
+        # A new store is a copy of one already migrated (gateways/store_template.py).
         with self.lock("store"):
+            store_template.seed(Path(self.settings.tracking_uri.removeprefix(locks.SQLITE_PREFIX)))
             client = mlflow.MlflowClient()
             client.search_experiments(max_results=1)
             client.search_registered_models(max_results=1)
