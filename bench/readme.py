@@ -47,14 +47,23 @@ def table(results: dict) -> str:
     return "\n".join([*lines, "", "Measured by `make bench`: " + "; ".join(measured) + "."])
 
 
+STORE_STATES = {
+    "first": "a new store on a machine that never made one",
+    "fresh": "a new store",
+    "existing": "an existing store",
+}
+
+
 def _pipeline_rows(pipeline: dict) -> list[str]:
     lines = []
-    for kind in ("fresh", "existing"):
+    for kind, store in STORE_STATES.items():
+        if kind not in pipeline:
+            continue
         part = pipeline[kind]
         ours, base = part["ours_summary"]["median"], part["baseline_summary"]["median"]
         ratios = ", ".join(f"{r:.2f}" for r in part["ratios"])
         lines += [
-            f"| `make run` vs the seed-style baseline, same environment, {kind} store "
+            f"| `make run` vs the seed-style baseline, same environment, {store} "
             f"({pipeline['runs']} alternating pairs) | ours {ours:.1f} s, baseline {base:.1f} s "
             f"(medians); ratio per pair {ratios}: **median {part['median_ratio']:.2f}x** |",
             f"| import floor: flytekit, pandas, scikit-learn, skops, mlflow and its SQLite "
