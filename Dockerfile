@@ -40,10 +40,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     GIT_PYTHON_REFRESH=quiet
 
-# Code last, owned by root and so read-only for the runtime user.
+# Code last, owned by root and so read-only for the runtime user. Only what the
+# tasks import: ci/ runs in the cicd-tools image, from the clone.
 COPY contract.yaml ./
 COPY workflows/ ./workflows/
-COPY ci/ ./ci/
 
 USER 10001:10001
 ENV HOME=/home/flyte

@@ -46,11 +46,20 @@ def test_locked_dependencies_are_a_layer_before_the_code():
     lock = _index(STEPS, lambda op, a: op == "COPY" and "uv.lock" in a.split())
     sync = _index(STEPS, lambda op, a: op == "RUN" and "uv sync" in a)
     code = [
-        i for i, (op, a) in enumerate(STEPS) if op == "COPY" and re.search(r"\b(workflows|ci)/", a)
+        i
+        for i, (op, a) in enumerate(STEPS)
+        if op == "COPY" and re.search(r"\b(workflows/|contract\.yaml)", a)
     ]
     assert len(code) == 2 and lock < sync < min(code)
     flags = set(STEPS[sync][1].split())
     assert {"--locked", "--no-default-groups", "--no-dev", "--no-install-project"} <= flags
+
+
+def test_the_image_holds_what_the_tasks_import_and_not_the_delivery_code():
+    # ci/ runs in the cicd-tools image from the clone; the tasks never import it
+    # (tests/unit/domain/test_promotion.py: test_the_pipeline_never_imports_the_delivery_code).
+    copied = [a for op, a in STEPS if op == "COPY" and "--from" not in a]
+    assert not [a for a in copied if re.search(r"(^|\s)\.?/?ci/", a)], copied
 
 
 def test_runs_as_a_non_root_user():
