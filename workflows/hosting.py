@@ -315,15 +315,30 @@ class _Server(ThreadingHTTPServer):
     host: Host
     batcher: Batcher
 
+    def __init__(self, address: tuple[str, int]):
+        super().__init__(address, _Handler)
+        self.connections = 0  # open ones: how many clients may send at once
+        self._counting = threading.Lock()
+        self.batcher = Batcher(score, senders=lambda: self.connections)
+
+    def process_request(self, request, client_address) -> None:
+        with self._counting:
+            self.connections += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._counting:
+            self.connections -= 1
+        super().shutdown_request(request)
+
 
 @contextlib.contextmanager
 def hosting(
     host: Host, address: str = "127.0.0.1", port: int = 0
 ) -> Iterator[tuple[str, ThreadingHTTPServer]]:
     """Serve `host` over HTTP and follow its alias; yields the URL. Stops both on exit."""
-    server = _Server((address, port), _Handler)
+    server = _Server((address, port))
     server.host = host
-    server.batcher = Batcher(score)
     threads = [
         threading.Thread(target=server.serve_forever, name="http", daemon=True),
         threading.Thread(target=host.follow, name="follow-alias", daemon=True),

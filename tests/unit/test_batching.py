@@ -144,3 +144,39 @@ def test_an_error_raised_for_one_request_reaches_only_that_request():
         assert batcher.submit("1", b"fine", JSON) == (200, {"predictions": []})
     finally:
         batcher.stop()
+
+
+def _submit_later(batcher: Batcher, value: float, delay: float, results: dict) -> threading.Thread:
+    def client() -> None:
+        time.sleep(delay)
+        body = json.dumps(_split(["a"], [[value]])).encode()
+        results[value] = batcher.submit("1", body, JSON)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    return thread
+
+
+def test_with_two_open_connections_the_first_request_waits_briefly_for_the_second():
+    calls: list[bytes] = []
+    batcher = Batcher(_one_prediction_per_row(calls), senders=lambda: 2, max_wait=5.0)
+    results: dict[float, tuple[int, dict]] = {}
+    threads = [_submit_later(batcher, 1.0, 0, results), _submit_later(batcher, 2.0, 0.2, results)]
+    for thread in threads:
+        thread.join(10)
+    batcher.stop()
+    assert len(calls) == 1
+    assert {v: r[1]["predictions"] for v, r in results.items()} == {
+        1.0: [{"first": 1.0}],
+        2.0: [{"first": 2.0}],
+    }
+
+
+def test_a_lone_connection_never_waits():
+    calls: list[bytes] = []
+    batcher = Batcher(_one_prediction_per_row(calls), senders=lambda: 1, max_wait=5.0)
+    started = time.monotonic()
+    body = json.dumps(_split(["a"], [[1.0]])).encode()
+    assert batcher.submit("1", body, JSON)[0] == 200
+    assert time.monotonic() - started < 2.5  # not the 5 s a wait would take
+    batcher.stop()
