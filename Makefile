@@ -18,7 +18,9 @@ help: ## Show this help
 
 install: ## Install uv if missing, then the light locked env (run, serve, lint)
 	@# A Python that is "externally managed" (PEP 668) refuses plain pip installs.
-	@command -v $(UV) >/dev/null || python3 -m pip install --quiet uv \
+	@# Asked to run, not only found: a pyenv shim is found even where this project's
+	@# .python-version has no uv, and then fails.
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv \
 		|| python3 -m pip install --quiet --break-system-packages uv
 	@# Bytecode compiled once here saves seconds on every run (some machines never cache it).
 	$(UV) sync --locked --compile-bytecode

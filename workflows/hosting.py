@@ -21,6 +21,7 @@ protocol. What this adds around it:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -45,7 +46,8 @@ _LOAD_LOCK = threading.Lock()  # the pickle flag below is process-wide: one load
 
 
 class HostingError(RuntimeError):
-    """A version could not be loaded or failed its smoke check; the message says why."""
+    """A version could not be loaded or failed its smoke check, or the port is taken;
+    the message says which."""
 
 
 @dataclass(frozen=True)
@@ -336,8 +338,18 @@ class _Server(ThreadingHTTPServer):
 def hosting(
     host: Host, address: str = "127.0.0.1", port: int = 0
 ) -> Iterator[tuple[str, ThreadingHTTPServer]]:
-    """Serve `host` over HTTP and follow its alias; yields the URL. Stops both on exit."""
-    server = _Server((address, port))
+    """Serve `host` over HTTP and follow its alias; yields the URL. Stops both on exit.
+
+    Raises HostingError when the port is taken."""
+    try:
+        server = _Server((address, port))
+    except OSError as err:
+        if err.errno != errno.EADDRINUSE:
+            raise
+        raise HostingError(
+            f"{address}:{port} is already in use: stop what listens there or choose "
+            "another port (make serve PORT=<port>)"
+        ) from err
     server.host = host
     threads = [
         threading.Thread(target=server.serve_forever, name="http", daemon=True),

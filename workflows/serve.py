@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
-from workflows.hosting import DEFAULT_POLL_SECONDS
+from workflows.hosting import DEFAULT_POLL_SECONDS, HostingError
 
 if TYPE_CHECKING:
     from workflows.settings import Settings
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.server == "pyfunc":
             return _serve_in_process(settings, args)
         verified = verify(settings, settings.domain)
-    except (SettingsError, ServeError, TrackingUnreachableError) as err:
+    except (SettingsError, ServeError, TrackingUnreachableError, HostingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, Stopped):

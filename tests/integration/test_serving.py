@@ -271,6 +271,21 @@ def test_make_serve_refuses_an_alias_that_points_nowhere(trained, monkeypatch, c
     assert "points nowhere" in capsys.readouterr().err
 
 
+def test_make_serve_names_a_port_that_is_taken(trained, monkeypatch, capsys):
+    """Found by a new user: a second `make serve` said only "OSError: [Errno 98]
+    Address already in use", naming neither the port nor how to pick another."""
+    settings, _ = trained
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setattr(serve, "_stop_on_signals", lambda: None)  # keep pytest's own handlers
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert serve.main(["--domain", DOMAIN, "--port", str(port)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: 127.0.0.1:{port} is already in use: stop what listens there or choose "
+        "another port (make serve PORT=<port>)"
+    )
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_make_serve_stops_within_5_s_and_leaves_nothing(trained, signum, tmp_path):
     settings, _ = trained
