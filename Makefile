@@ -47,7 +47,7 @@ mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
 	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
 		--host 127.0.0.1 --port $(or $(PORT),5000)
 
-bench: ## Paired runs vs the baseline, serving candidates + alias switch, scale, scoring (RUNS=3, ONLY=; group drift)
+bench: ## Measure the parts in bench/: serving candidates + alias switch, scale, scoring (RUNS=3, ONLY=part; group drift)
 	$(call PY_WITH,drift) -m bench --runs $(or $(RUNS),3) $(if $(ONLY),--only $(ONLY))
 
 ##@ Quality

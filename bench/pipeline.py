@@ -120,7 +120,7 @@ def pairs(runs: int, workdir: Path, kind: str) -> dict:
     }
 
 
-def compare(runs: int) -> dict:
+def measure(runs: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         result = {kind: pairs(runs, Path(folder), kind) for kind in STORES}
     return {"runs": runs, "load_before": os.getloadavg(), "cpus": os.cpu_count(), **result}
