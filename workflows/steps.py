@@ -137,7 +137,7 @@ def train(
 
 def gate(result: TrainResult, min_auc: float) -> TrainResult:
     check_gate(result.roc_auc, min_auc)
-    note(f"ROC AUC {result.roc_auc:.4f} >= min_auc {min_auc:.4f}")
+    note(f"ROC AUC {result.roc_auc:.4f} >= min_auc {min_auc:g}")  # as the summary writes it
     return result
 
 
