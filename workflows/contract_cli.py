@@ -39,6 +39,12 @@ def draft_contract(data: str | None, target: str | None, positive: str | None, o
         f"Review it (kinds, `missing`, ignored columns, target.positive), commit it, then:\n"
         f"  make run DATA={data}"
     )
+    if Path(contract.source).is_absolute():
+        print(
+            f"\nnote: source: {contract.source} lies outside {path.resolve().parent}, where "
+            "CI and your teammates cannot read it: move the table into the project, or to "
+            "storage they reach (s3://...), and point source: at it"
+        )
     return 0
 
 
