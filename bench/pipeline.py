@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import run_env
 from bench.stats import header, row, summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,11 +40,8 @@ STORES = ("first", "fresh", "existing")
 
 
 def _env(store: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MIN_AUC", "DATA", "ROWS", "DOMAIN")}
-    # The store template's cache: a fresh one per run, or the one the bench keeps.
-    env["XDG_CACHE_HOME"] = str(store.parent / "cache")
-    env.update(MLFLOW_TRACKING_URI=f"sqlite:///{store / 'mlflow.db'}", **extra)
-    return env
+    # The store template's cache: the one the bench keeps, unless `extra` gives a fresh one.
+    return run_env(store, **{"XDG_CACHE_HOME": str(store.parent / "cache"), **extra})
 
 
 def _timed(command: list[str], env: dict[str, str], cwd: Path) -> float:

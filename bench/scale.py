@@ -18,15 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import run_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 100_000, 1_000_000)
 MIN_AUC = "0.9"
 
 
 def one_size(rows: int, store: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("MIN_AUC", "DATA", "ROWS", "DOMAIN")}
-    env |= {"MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}", "ROWS": str(rows),
-            "MIN_AUC": MIN_AUC}  # fmt: skip
+    env = run_env(store, ROWS=str(rows), MIN_AUC=MIN_AUC)
     timings = store / "timings.json"
     command = [sys.executable, "-m", "workflows", "run", "--timings", str(timings)]
     started = time.perf_counter()

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import run_env
+
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 1_000_000)
 ROW_GROUP = 100_000
@@ -47,8 +49,7 @@ def _run(command: list[str], env: dict) -> tuple[str, float, float]:
 def measure(sizes: tuple[int, ...] = SIZES) -> dict:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as folder:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATA", "ROWS", "DOMAIN")}
-        env["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder}/mlflow.db"
+        env = run_env(Path(folder))
         print("scoring: training the model to score with ...", file=sys.stderr, flush=True)
         _run([sys.executable, "-m", "workflows", "run"], env)
         for rows in sizes:

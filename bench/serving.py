@@ -33,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench import run_env
+
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = "development"
 REQUESTS = 2000
@@ -43,9 +45,8 @@ JSON = {"Content-Type": "application/json"}
 START_TIMEOUT = 300.0
 
 
-def _env(store: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MIN_AUC", "DATA", "ROWS", "DOMAIN")}
-    return env | {"MLFLOW_TRACKING_URI": f"sqlite:///{store / 'mlflow.db'}", "DOMAIN": DOMAIN}
+def _env(store: Path) -> dict[str, str]:
+    return run_env(store, DOMAIN=DOMAIN)
 
 
 def free_port() -> int:
@@ -101,6 +102,14 @@ def _first_answer(port: int, body: bytes, process: subprocess.Popen) -> dict:
                 return answer
         time.sleep(0.05)
     raise ServerDown(f"no answer on port {port} within {START_TIMEOUT:.0f} s")
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A server in a session of its own, so _stop can end its whole group."""
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -187,10 +196,7 @@ def measure_candidate(
         env = env | {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}
     first = json.dumps(json.loads(bodies.read_text())["1 row"]).encode()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    process = _start(command, env)
     try:
         answer = _first_answer(port, first, process)
         start = time.perf_counter() - started
@@ -206,10 +212,7 @@ def switch(store: Path, env: dict, body: bytes) -> dict:
     """Requests without pause while the pipeline moves the alias to a new version."""
     port = free_port()
     command = [sys.executable, "-m", "workflows.serve", "--domain", DOMAIN, "--port", str(port)]
-    process = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
+    process = _start(command, env)
     try:
         before = _first_answer(port, body, process)["model_version"]
         seen: list[tuple[float, int, str]] = []  # (time, status, version)
