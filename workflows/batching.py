@@ -139,10 +139,8 @@ def _json_or_none(body: bytes) -> object:
 
 
 @dataclass
-class _Request:
-    served: object
-    body: bytes
-    content_type: str
+class _Queued:
+    request: Request
     answer: Future = field(default_factory=Future)
 
 
@@ -159,15 +157,15 @@ class Batcher:
         self.score = score
         self.senders = senders
         self.max_wait = max_wait
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="batcher", daemon=True)
         self._thread.start()
 
     def submit(self, served: object, body: bytes, content_type: str) -> tuple[int, dict]:
         """The answer to one request; raises what `score` raised for it."""
-        request = _Request(served, body, content_type)
-        self._queue.put(request)
-        return request.answer.result()
+        queued = _Queued((served, body, content_type))
+        self._queue.put(queued)
+        return queued.answer.result()
 
     def stop(self) -> None:
         self._queue.put(None)
@@ -190,19 +188,15 @@ class Batcher:
             stopping = None in waiting
             self._answer([r for r in waiting if r is not None])
 
-    def _answer(self, requests: list[_Request]) -> None:
+    def _answer(self, waiting: list[_Queued]) -> None:
         try:
-            answers = answer_together(
-                self.score, [(r.served, r.body, r.content_type) for r in requests]
-            )
+            answers = answer_together(self.score, [q.request for q in waiting])
         except Exception:  # a bug in one: answer each alone, so only its own request fails
-            for request in requests:
+            for queued in waiting:
                 try:
-                    request.answer.set_result(
-                        self.score(request.served, request.body, request.content_type)
-                    )
+                    queued.answer.set_result(self.score(*queued.request))
                 except Exception as err:  # the handler answers 500 and names it
-                    request.answer.set_exception(err)
+                    queued.answer.set_exception(err)
             return
-        for request, result in zip(requests, answers, strict=True):
-            request.answer.set_result(result)
+        for queued, result in zip(waiting, answers, strict=True):
+            queued.answer.set_result(result)

@@ -90,9 +90,10 @@ def load_version(registry: Registry, version: str) -> Served:
         tuple(c.name for c in inputs if c.type == DataType.boolean),
     )
     if example is not None:
-        status, body = answer(served, json.dumps(example).encode(), "application/json")
+        status, answer = score(served, json.dumps(example).encode(), "application/json")
         if status != 200:
-            raise HostingError(f"{uri} failed its own input example: {body.decode()[:MAX_MESSAGE]}")
+            message = _json(answer).decode()[:MAX_MESSAGE]
+            raise HostingError(f"{uri} failed its own input example: {message}")
     return served
 
 
@@ -117,12 +118,6 @@ def _pickle_allowed() -> Iterator[None]:
 def _example(local: Path) -> dict | None:
     path = local / "serving_input_example.json"
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def answer(served: Served, body: bytes, content_type: str) -> tuple[int, bytes]:
-    """MLflow's own scoring of one request; (status, JSON body)."""
-    status, document = score(served, body, content_type)
-    return status, _json(document)
 
 
 def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:

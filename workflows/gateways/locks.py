@@ -18,11 +18,19 @@ from pathlib import Path
 SQLITE_PREFIX = "sqlite:///"
 
 
+def sqlite_database(tracking_uri: str) -> Path | None:
+    """The database file of a SQLite store; None for any other store."""
+    if not tracking_uri.startswith(SQLITE_PREFIX):
+        return None
+    return Path(tracking_uri.removeprefix(SQLITE_PREFIX))
+
+
 def lock_dir(tracking_uri: str) -> Path:
     """Beside a SQLite store (so a copied or removed .mlflow/ takes its locks with it),
     else one folder per tracking server under the system's temp directory."""
-    if tracking_uri.startswith(SQLITE_PREFIX):
-        return Path(tracking_uri.removeprefix(SQLITE_PREFIX)).parent / "locks"
+    database = sqlite_database(tracking_uri)
+    if database is not None:
+        return database.parent / "locks"
     server = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / "mlflow-locks" / server
 

@@ -115,7 +115,8 @@ class Registry:
 
         mlflow.set_tracking_uri(self.settings.tracking_uri)
         mlflow.set_registry_uri(self.settings.tracking_uri)
-        if not self.settings.tracking_uri.startswith(locks.SQLITE_PREFIX):
+        database = locks.sqlite_database(self.settings.tracking_uri)
+        if database is None:
             return mlflow.MlflowClient()
         # MLflow creates and migrates a SQLite store when a client first opens it,
         # unguarded: runs starting together on a new .mlflow/ race through the
@@ -123,7 +124,7 @@ class Registry:
         # registry, then cached per process); whoever comes later finds them complete.
         # A new store is a copy of one already migrated (gateways/store_template.py).
         with self.lock("store"):
-            store_template.seed(Path(self.settings.tracking_uri.removeprefix(locks.SQLITE_PREFIX)))
+            store_template.seed(database)
             client = mlflow.MlflowClient()
             client.search_experiments(max_results=1)
             client.search_registered_models(max_results=1)
