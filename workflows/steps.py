@@ -176,8 +176,12 @@ def challenge(
 
     registry = Registry(settings)
     champion = registry.alias_target(settings.domain)
-    if champion is None or champion == model.version:
+    if champion is None:
         verdict = decide(result.roc_auc, settings.min_delta)
+    elif champion == model.version:  # a re-run: the registry already held this very model
+        verdict = decide(
+            result.roc_auc, settings.min_delta, champion, None, "it is this same model"
+        )
     else:
         contract = data_contract.load(settings.contract_path)
         if not comparable(registry.version_contract(champion), contract):

@@ -158,6 +158,11 @@ def test_rerunning_the_same_inputs_reuses_the_version(store, wide):
     again = run(data=wide, seed=1)
     assert again.version == first.version
     assert registry_state(store) == before
+    # Found by a new user: a re-run said "no champion yet" while the alias pointed at it.
+    assert again.outcome == (
+        f"champion v{first.version} not compared (it is this same model): "
+        "the quality gate alone decides"
+    )
 
 
 def test_the_estimator_and_its_parameters_are_inputs(store, wide):

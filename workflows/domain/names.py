@@ -1,9 +1,9 @@
 """The names this project hands to other systems, checked against each system's rules.
 
 A name is checked where it enters: the settings (environment) here, and the
-copier answers by the template's validators, which spell the same rules in
-Jinja (the template's tests check that both accept and refuse the same names). So a name
-another system would refuse stops the run before anything is trained.
+project's copier answers, when it is generated or updated, by copier.yml's
+validators, which spell the same rules in Jinja. So a name another system would
+refuse stops the run before anything is trained.
 """
 
 from __future__ import annotations
