@@ -41,7 +41,7 @@ score: ## Score DATA=<csv|parquet> with @DOMAIN into OUT= (default scores.parque
 	$(call PY_WITH,drift) -m workflows score $(if $(DATA),--data "$(DATA)") --output "$(or $(OUT),scores.parquet)"
 
 serve: ## Serve @DOMAIN on 127.0.0.1 and follow the alias (PORT=5001, SERVE_POLL_SECONDS=2, SERVER=mlflow)
-	$(PY) -m workflows.serve --domain $(DOMAIN) --port $(or $(PORT),5001) $(if $(SERVER),--server $(SERVER))
+	$(PY) -m workflows serve --domain $(DOMAIN) --port $(or $(PORT),5001) $(if $(SERVER),--server $(SERVER))
 
 mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)
 	$(UV) run --locked mlflow ui --backend-store-uri sqlite:///$(CURDIR)/.mlflow/mlflow.db \
@@ -53,9 +53,10 @@ bench: ## Measure the parts in bench/: serving candidates + alias switch, scale,
 ##@ Quality
 .PHONY: lint test test-unit test-pipeline test-static test-integration services-up services-down
 .PHONY: test-containers docker-engine docker-engine-down
-lint: ## Ruff lint and format check
+lint: ## Ruff lint and format check; import layers and circles (import-linter, pyproject.toml)
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
+	$(UV) run --locked lint-imports --no-cache
 
 # Runs its command with a Docker engine reachable: the one that answers, else one
 # scripts/docker-engine.sh starts (and stops after). Without any, container tests

@@ -158,7 +158,7 @@ def _mlserver_folder(store: Path, port: int) -> Path:
 
 
 def candidates(store: Path, port: int) -> dict[str, list[str]]:
-    serve = [sys.executable, "-m", "workflows.serve", "--domain", DOMAIN, "--port", str(port)]
+    serve = [sys.executable, "-m", "workflows", "serve", "--domain", DOMAIN, "--port", str(port)]
     found = {
         "make serve (in-process pyfunc, follows the alias)": serve,
         "mlflow models serve, 1 worker": [*serve, "--server", "mlflow", "--workers", "1"],
@@ -211,7 +211,7 @@ def measure_candidate(
 def switch(store: Path, env: dict, body: bytes) -> dict:
     """Requests without pause while the pipeline moves the alias to a new version."""
     port = free_port()
-    command = [sys.executable, "-m", "workflows.serve", "--domain", DOMAIN, "--port", str(port)]
+    command = [sys.executable, "-m", "workflows", "serve", "--domain", DOMAIN, "--port", str(port)]
     process = _start(command, env)
     try:
         before = _first_answer(port, body, process)["model_version"]

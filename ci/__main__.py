@@ -10,8 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from workflows import identity, schedules
+from workflows import identity
 from workflows.domain.environments import DOMAINS, is_release_tag
+from workflows.flyte import schedules
 
 from . import flyte, gitrepo
 from .errors import FAILED, USAGE, CiError
@@ -88,7 +89,7 @@ def cmd_package(args: argparse.Namespace) -> int:
     if not args.dry_run:
         output.parent.mkdir(parents=True, exist_ok=True)
     # The scheduled launch plans carry the commit and ref they were built from
-    # (workflows/schedules.py): production's deploy step needs the release tag.
+    # (workflows/flyte/schedules.py): production's deploy step needs the release tag.
     os.environ.update(GIT_SHA=p.sha, GIT_REF=p.ref)
     done = runner.run(flyte.package_command(args.image or image_for(p.sha), output))
     if done.returncode != 0:

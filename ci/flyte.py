@@ -16,8 +16,8 @@ from workflows import identity
 from .errors import USAGE, CiError
 
 PACKAGE = "workflows"
-WORKFLOW = "workflows.pipeline.training_pipeline"
-# The named launch plan workflows/pipeline.py declares next to the workflow.
+WORKFLOW = "workflows.flyte.pipeline.training_pipeline"
+# The named launch plan workflows/flyte/pipeline.py declares next to the workflow.
 LAUNCH_PLAN = f"{identity.FLYTE_PROJECT}.training"
 DEFAULT_CONFIG = Path.home() / ".flyte" / "config.yaml"
 TERMINAL_PHASES = {"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}

@@ -1,9 +1,14 @@
-"""The ML pipeline: prepare -> train -> gate -> register -> deploy.
+"""The ML pipeline: prepare -> train -> gate -> register -> deploy, plus batch scoring
+and serving. Imports go one way, down this list (import-linter checks it: make lint):
 
-Layers, imported in one direction only:
-  domain/    pure data science: schema, split, training, evaluation, gate
-  gateways/  side effects: the MLflow registry and the deployers
-  settings   one typed settings object read from the environment
-  tasks      thin Flyte tasks that wire domain and gateways together
-  pipeline   the Flyte workflow
+  cli/       command lines, `python -m workflows <command>`; one way to refuse
+  serving/   the local HTTP server: hosting, alias following, batching, launcher
+  flyte/     workflows, tasks, launch plans, schedules: the only flytekit importer
+  steps/     the application's steps as plain functions: training and scoring
+  gateways/  side effects: the MLflow registry, the deployers, locks
+  settings   one typed settings object, read from the environment
+  progress   what a step prints while it runs; identity: the project's names
+  domain/    pure data science: contract, validation, split, model, metrics, gate
+
+docs/architecture.md draws it.
 """

@@ -13,7 +13,7 @@ DRIFT_LIMIT           batch scoring: drift_detected when the share of drifted
 RETRAIN_ON_DRIFT      true: a scheduled scoring run that detects drift starts the
                       training launch plan of its domain; default: false
 SCORING_CRON, TRAINING_CRON   the schedules (cron) of the scoring and training
-                      launch plans; read when the package is built (schedules.py)
+                      launch plans; read when the package is built (flyte/schedules.py)
 CONTRACT              the data contract (YAML); default: contract.yaml at the project root
 DATA                  CSV/Parquet path or URI; default: the contract's `source`
 ROWS                  use a synthetic table of this many rows, shaped by the contract

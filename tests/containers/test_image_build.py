@@ -18,7 +18,7 @@ def layers(image: str) -> list[tuple[str, str]]:
 
 
 def test_a_code_only_change_reuses_the_dependency_layer(pipeline_image, tmp_path):
-    changed = context_copy(tmp_path, "workflows/tasks.py", lambda code: code + "# changed\n")
+    changed = context_copy(tmp_path, "workflows/flyte/tasks.py", lambda code: code + "# changed\n")
     tag = f"{pipeline_image.rsplit(':', 1)[0]}:code-only-change"
     seconds = build_image(changed, tag)
     TIMINGS["rebuild pipeline image after a code-only change"] = seconds

@@ -69,7 +69,7 @@ def runs_with_model(registry) -> list:
 
 def run_pipeline(**inputs):
     """The Flyte workflow, executed locally in this process; raises the pipeline's own error."""
-    from workflows.pipeline import training_pipeline
+    from workflows.flyte.pipeline import training_pipeline
     from workflows.settings import Settings
 
     inputs.setdefault("min_auc", Settings.from_env().min_auc)  # MIN_AUC, as the CLI reads it

@@ -1,4 +1,4 @@
-"""`python -m workflows.serve` with a stand-in scoring server, for many quick stop cycles.
+"""`python -m workflows serve` with a stand-in scoring server, for many quick stop cycles.
 
 The real `mlflow models serve` takes ~25 s to start; this one starts in a blink
 and has the same process layout (checked against the real one by
@@ -7,7 +7,7 @@ started by serve, which starts a worker that holds the port and answers /ping,
 and which the leader waits for. Only the model check and the server command are
 replaced; the signal handling, waiting and stopping are serve's own.
 
-    python -m tests.integration.serve_standin serve --port P   # serve.main, stand-in inside
+    python -m tests.integration.serve_standin serve --port P   # workflows serve, stand-in inside
     python -m tests.integration.serve_standin leader --port P  # what serve starts
     python -m tests.integration.serve_standin worker --port P  # what the leader starts
 """
@@ -18,7 +18,8 @@ import http.server
 import subprocess
 import sys
 
-from workflows import serve
+from workflows.cli.main import main as workflows_main
+from workflows.serving import launcher
 
 MODULE = "tests.integration.serve_standin"
 
@@ -44,15 +45,15 @@ def _leader(port: int) -> int:
 
 def _serve(argv: list[str]) -> int:
     def verify(settings, domain):
-        return serve.Verified(f"models:/standin@{domain}", "1", "models:/standin/1")
+        return launcher.Verified(f"models:/standin@{domain}", "1", "models:/standin/1")
 
     def server_command(model_uri, host, port, workers=1):
         return [sys.executable, "-m", MODULE, "leader", "--port", str(port)]
 
-    serve.verify = verify
-    serve.server_command = server_command
+    launcher.verify = verify
+    launcher.server_command = server_command
     # The stand-in replaces MLflow's scoring server: the path that starts one.
-    return serve.main([*argv, "--server", "mlflow"])
+    return workflows_main(["serve", *argv, "--server", "mlflow"])
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,6 @@
 """The skops allow-list, proved with real models in a real store: a version saved with
 pickle, and a skops model holding a type outside the allow-list, are refused by the
-deploy step and by `python -m workflows.serve` (what `make serve` runs), each with a
+deploy step and by `python -m workflows serve` (what `make serve` runs), each with a
 message naming the format or type, and nothing is served."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 
 from tests.integration.helpers import PIPELINE_VARS, registry_state, run_pipeline
 from tests.integration.services import free_port
-from workflows import steps
 from workflows.domain.training import TRUSTED_TYPES
 from workflows.gateways.registry import UntrustedModelError
 from workflows.settings import PROJECT_ROOT, Settings
+from workflows.steps import training
 
 # What an attacker would smuggle in: a function that runs shell commands.
 SHELL = f"{os.system.__module__}.{os.system.__name__}"
@@ -60,11 +60,11 @@ def test_the_deploy_step_refuses_the_version_and_moves_no_alias(make_bad, deploy
     bad, named = make_bad(registry, model)
     before = registry_state(registry)
     settings = Settings.from_env()
-    _, test = steps.prepare(settings.contract_path, settings.data, 0.25, 1)
-    candidate = steps.ModelVersion(registry.name, bad, "", reused=False)
+    _, test = training.prepare(settings.contract_path, settings.data, 0.25, 1)
+    candidate = training.ModelVersion(registry.name, bad, "", reused=False)
 
     with pytest.raises(UntrustedModelError) as refused:
-        steps.deploy(settings, candidate, test, [0.5] * steps.SMOKE_ROWS)
+        training.deploy(settings, candidate, test, [0.5] * training.SMOKE_ROWS)
 
     assert named in str(refused.value)
     assert registry_state(registry) == before
@@ -90,7 +90,8 @@ def test_serve_refuses_the_version_and_serves_nothing(make_bad, deployed, regist
     clean = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARS}
 
     done = subprocess.run(
-        [sys.executable, "-m", "workflows.serve", "--domain", "development", "--port", str(port)],
+        [sys.executable, "-m", "workflows", "serve", "--domain", "development",
+         "--port", str(port)],
         cwd=PROJECT_ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 

@@ -15,7 +15,7 @@ from tests.integration.helpers import registry_state, run_cli, run_pipeline
 from tests.tools import missing
 from workflows.domain import contract as data_contract
 from workflows.domain.model import LABEL, PROBABILITY
-from workflows.scoring import MODEL_NAME, MODEL_VERSION
+from workflows.steps.scoring import MODEL_NAME, MODEL_VERSION
 
 WEAK = '{"max_depth": 1, "max_iter": 2}'
 

@@ -12,22 +12,25 @@ import pytest
 
 from tests.integration.helpers import registry_state, run_pipeline
 from tests.integration.services import free_port
-from workflows import serve, steps
 from workflows.domain import contract as data_contract
 from workflows.domain.errors import PipelineError
 from workflows.domain.model import PROBABILITY
 from workflows.domain.training import TrainParams, features_and_target
 from workflows.gateways.deployer import TOLERANCE, SmokeCheckError, invocations_payload
 from workflows.gateways.registry import Registry
+from workflows.serving import launcher
 from workflows.settings import Settings
+from workflows.steps import training
 
 
-def register_only(seed: int) -> tuple[steps.ModelVersion, object, list]:
+def register_only(seed: int) -> tuple[training.ModelVersion, object, list]:
     """Train and register a model without deploying it: a version no alias points at."""
     settings = Settings.from_env()
-    train, test = steps.prepare(settings.contract_path, settings.data, 0.25, seed)
-    result, _, _ = steps.train(settings, train, test, TrainParams(seed=seed))
-    model = steps.register(settings, steps.gate(result, settings.min_auc), "itest/register-only")
+    train, test = training.prepare(settings.contract_path, settings.data, 0.25, seed)
+    result, _, _ = training.train(settings, train, test, TrainParams(seed=seed))
+    model = training.register(
+        settings, training.gate(result, settings.min_auc), "itest/register-only"
+    )
     return model, test, result.expected
 
 
@@ -65,14 +68,14 @@ def test_a_failed_check_leaves_the_aliases_as_they_were(
         kill_server_inside_the_check(services, monkeypatch)
         try:
             with pytest.raises(PipelineError) as failed:
-                steps.deploy(settings, candidate, test, expected)
+                training.deploy(settings, candidate, test, expected)
         finally:
             services.mlflow.start()  # same port, database and bucket
         message = str(failed.value)
         assert services.mlflow.url in message and "MLFLOW_TRACKING_URI" in message
     else:
         with pytest.raises(SmokeCheckError):
-            steps.deploy(settings, candidate, test, expected)
+            training.deploy(settings, candidate, test, expected)
 
     assert registry_state(registry) == before
 
@@ -109,10 +112,10 @@ def test_deploy_through_serving_url_checks_the_endpoint_then_moves_the_alias(
 
     with (
         (tmp_path / "server.log").open("w") as log,
-        serve.running(settings, pinned, port=free_port(), log=log) as server,
+        launcher.running(settings, pinned, port=free_port(), log=log) as server,
     ):
         monkeypatch.setenv("SERVING_URL", server.url)
-        deployment = steps.deploy(Settings.from_env(), candidate, test, expected)
+        deployment = training.deploy(Settings.from_env(), candidate, test, expected)
         served = _served_probabilities(server.url, features)
 
     assert deployment.checked_by == f"served ({server.url})"

@@ -28,13 +28,15 @@ from tests.fixtures.tables import case
 from tests.integration.processes import port_listening
 from tests.integration.shutdown import STOP_LIMIT, run_cycle
 from tests.tools import require_tool
-from workflows import batching, hosting, serve, steps
+from workflows.cli.main import main
 from workflows.domain import contract as data_contract
 from workflows.domain import schema
 from workflows.domain.training import TrainParams, features_and_target
 from workflows.gateways.deployer import invocations_payload
 from workflows.gateways.registry import Registry
+from workflows.serving import batching, hosting, launcher
 from workflows.settings import Settings
+from workflows.steps import training
 
 pytestmark = pytest.mark.slow
 DOMAIN = "development"
@@ -60,10 +62,10 @@ def trained(tmp_path_factory):
             "DATA": data,
         }
     )
-    train, test = steps.prepare(contract_path, data, test_size=0.25, seed=7)
-    result, _, _ = steps.train(settings, train, test, TrainParams(seed=7))
-    model = steps.register(settings, steps.gate(result, 0.8), "serving-test")
-    steps.deploy(settings, model, test, result.expected)
+    train, test = training.prepare(contract_path, data, test_size=0.25, seed=7)
+    result, _, _ = training.train(settings, train, test, TrainParams(seed=7))
+    model = training.register(settings, training.gate(result, 0.8), "serving-test")
+    training.deploy(settings, model, test, result.expected)
     features, _ = features_and_target(test, data_contract.load(contract_path))
     return settings, features
 
@@ -71,11 +73,11 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(trained, tmp_path_factory):
     settings, _ = trained
-    verified = serve.verify(settings, DOMAIN)
+    verified = launcher.verify(settings, DOMAIN)
     log_path = tmp_path_factory.mktemp("serving-log") / "server.log"
     with (
         log_path.open("w") as log,
-        serve.running(settings, verified.uri, port=_free_port(), log=log) as running,
+        launcher.running(settings, verified.uri, port=_free_port(), log=log) as running,
     ):
         yield running
     # stop() ran: neither mlflow nor its uvicorn worker may be left in the group
@@ -162,8 +164,8 @@ def test_server_keeps_serving_after_bad_requests(trained, server):
 
 def test_verify_refuses_an_alias_that_points_nowhere(trained):
     settings, _ = trained
-    with pytest.raises(serve.ServeError, match="points nowhere"):
-        serve.verify(settings, "staging")
+    with pytest.raises(launcher.ServeError, match="points nowhere"):
+        launcher.verify(settings, "staging")
 
 
 # --- `make serve`'s default: in-process, through MLflow's scoring code, following the alias
@@ -240,13 +242,13 @@ def test_host_follows_the_alias_with_no_failed_request(trained, host):
         thread.start()
     try:
         contract_path = settings.contract_path
-        train, test = steps.prepare(contract_path, settings.data, test_size=0.25, seed=8)
-        result, _, _ = steps.train(
+        train, test = training.prepare(contract_path, settings.data, test_size=0.25, seed=8)
+        result, _, _ = training.train(
             settings, train, test, TrainParams(params={"max_depth": 2}, seed=8)
         )
-        model = steps.register(settings, steps.gate(result, 0.5), "serving-switch")
+        model = training.register(settings, training.gate(result, 0.5), "serving-switch")
         assert model.version != before
-        steps.deploy(settings, model, test, result.expected)
+        training.deploy(settings, model, test, result.expected)
         deadline = time.monotonic() + 60
         while following.served.version != model.version and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -266,8 +268,8 @@ def test_host_follows_the_alias_with_no_failed_request(trained, host):
 def test_make_serve_refuses_an_alias_that_points_nowhere(trained, monkeypatch, capsys):
     settings, _ = trained
     monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
-    monkeypatch.setattr(serve, "_stop_on_signals", lambda: None)  # keep pytest's own handlers
-    assert serve.main(["--domain", "staging", "--port", str(_free_port())]) == 2
+    monkeypatch.setattr(launcher, "stop_on_signals", lambda: None)  # keep pytest's own handlers
+    assert main(["serve", "--domain", "staging", "--port", str(_free_port())]) == 2
     assert "points nowhere" in capsys.readouterr().err
 
 
@@ -276,10 +278,10 @@ def test_make_serve_names_a_port_that_is_taken(trained, monkeypatch, capsys):
     Address already in use", naming neither the port nor how to pick another."""
     settings, _ = trained
     monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
-    monkeypatch.setattr(serve, "_stop_on_signals", lambda: None)  # keep pytest's own handlers
+    monkeypatch.setattr(launcher, "stop_on_signals", lambda: None)  # keep pytest's own handlers
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        assert serve.main(["--domain", DOMAIN, "--port", str(port)]) == 2
+        assert main(["serve", "--domain", DOMAIN, "--port", str(port)]) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: 127.0.0.1:{port} is already in use: stop what listens there or choose "
         "another port (make serve PORT=<port>)"
@@ -339,7 +341,7 @@ def test_make_serve_in_process_stops_within_5_s_and_frees_the_port(trained, sign
     assert "stopped" in log.read_text() and "Traceback" not in log.read_text()
 
 
-# --- requests answered together (workflows/batching.py) ---------------------------------
+# --- requests answered together (workflows/serving/batching.py) ---------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ def wide(tmp_path, monkeypatch, store):
 
 
 def run(**inputs):
-    from workflows.pipeline import training_pipeline
+    from workflows.flyte.pipeline import training_pipeline
 
     try:
         return training_pipeline(**{"min_auc": REACHABLE_AUC, **inputs})

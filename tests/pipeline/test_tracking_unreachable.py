@@ -1,5 +1,5 @@
 """A tracking server that cannot be reached: `python -m workflows run` and
-`python -m workflows.serve` each say so in one line (the server, the setting it came
+`python -m workflows serve` each say so in one line (the server, the setting it came
 from, what to check) and exit 2 at once, before any work, with no traceback."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from workflows.settings import PROJECT_ROOT
 
 COMMANDS = {
     "run": ["-m", "workflows", "run"],
-    "serve": ["-m", "workflows.serve", "--domain", "development"],
+    "serve": ["-m", "workflows", "serve", "--domain", "development"],
 }
 
 

@@ -15,17 +15,18 @@ from flyteidl.admin import launch_plan_pb2
 
 from ci import flyte
 from tests.static._ci_helpers import ROOT, run
-from workflows import identity, schedules
+from workflows import identity
+from workflows.flyte import schedules
 
 IMAGE = "registry.example:5000/pipeline:" + "a" * 40
 PACKAGE_REF = "refs/heads/package-test"
-PIPELINE = ROOT / "workflows" / "pipeline.py"
+PIPELINE = ROOT / "workflows" / "flyte" / "pipeline.py"
 
 
 @pytest.fixture(scope="module")
 def entities(tmp_path_factory) -> dict[str, list]:
     if not PIPELINE.exists():
-        pytest.fail("workflows/pipeline.py is missing: the package has nothing to serialize")
+        pytest.fail("workflows/flyte/pipeline.py is missing: the package has nothing to serialize")
     from flyteidl.admin import task_pb2, workflow_pb2
 
     archive = tmp_path_factory.mktemp("package") / "flyte-package.tgz"
@@ -74,7 +75,10 @@ def test_the_scheduled_launch_plans_carry_their_crons_and_start_inactive(entitie
     plans = {lp.id.name: lp for lp in entities["3"]}
     crons = schedules.read()
     expected = {
-        schedules.SCORING_SCHEDULE: ("workflows.pipeline.scoring_pipeline", crons.scoring_cron),
+        schedules.SCORING_SCHEDULE: (
+            "workflows.flyte.pipeline.scoring_pipeline",
+            crons.scoring_cron,
+        ),
         schedules.TRAINING_SCHEDULE: (flyte.WORKFLOW, crons.training_cron),
     }
     for name, (workflow, cron) in expected.items():
@@ -95,7 +99,7 @@ def test_the_scheduled_launch_plans_carry_their_crons_and_start_inactive(entitie
 
 def test_drift_starts_the_training_launch_plan_through_a_branch_node(entities):
     workflows = {w.template.id.name: w for w in entities["2"]}
-    scoring = workflows["workflows.pipeline.scoring_pipeline"].template
+    scoring = workflows["workflows.flyte.pipeline.scoring_pipeline"].template
     branches = [n.branch_node.if_else for n in scoring.nodes if n.HasField("branch_node")]
     assert len(branches) == 1
     retrain = branches[0].case.then_node

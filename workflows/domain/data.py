@@ -204,3 +204,17 @@ def split(
         frame, test_size=test_size, random_state=seed, stratify=frame[target]
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def resolve_source(source: str, contract: Contract, contract_path: str) -> str:
+    """DATA as given, else the contract's `source`; a relative path in the
+    contract is relative to the contract file."""
+    if source:
+        return source
+    if not contract.source:
+        raise DataLoadError(
+            f"no table to read: set DATA=<csv or parquet>, or `source:` in {contract_path}"
+        )
+    if ":" in contract.source or Path(contract.source).is_absolute():
+        return contract.source  # builtin:, synthetic:, s3://, an absolute path
+    return str(Path(contract_path).parent / contract.source)

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import textwrap
 
-NEW = ("/tmp/register1/0_workflows.tasks.prepare_1.pb", "Success", "Successfully registered file")
-OLD = ("/tmp/register1/1_workflows.tasks.train_1.pb", "Success", "AlreadyExists")
+NEW = (
+    "/tmp/register1/0_workflows.flyte.tasks.prepare_1.pb",
+    "Success",
+    "Successfully registered file",
+)
+OLD = ("/tmp/register1/1_workflows.flyte.tasks.train_1.pb", "Success", "AlreadyExists")
 OLD2 = ("/tmp/register1/2_workflows.pipeline.training_2.pb", "Success", "AlreadyExists")
 FAILED = (
     "/tmp/register1/3_project.training_3.pb", "Failed",

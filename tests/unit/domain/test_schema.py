@@ -202,6 +202,21 @@ def test_column_and_value_problems_come_together():
     assert set(found) == {"colour", "extra", "x", "y"}
 
 
+@examples
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6, unique=True))
+def test_the_first_line_names_the_columns_at_fault(columns):
+    """What a command prints as its one `error:` line is enough on its own."""
+    first = str(DataValidationError([(c, "a problem") for c in columns])).splitlines()[0]
+    assert all(repr(c) in first for c in columns[:3])
+    more = f"and {len(columns) - 3} more (" if len(columns) > 3 else None
+    assert (more in first) if more else first.endswith(f"({len(columns)} problem(s)):")
+
+
+def test_a_table_level_problem_names_the_table():
+    first = str(DataValidationError([("(table)", "10 row(s)")])).splitlines()[0]
+    assert first.startswith("data validation failed for the table")
+
+
 def test_too_few_rows_are_named():
     assert "(table)" in problems_of(numeric_table(10), numeric_contract())
 

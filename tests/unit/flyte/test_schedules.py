@@ -1,6 +1,6 @@
 import pytest
 
-from workflows import schedules
+from workflows.flyte import schedules
 
 
 def test_the_schedules_default_to_daily_scoring_and_weekly_training():

@@ -61,10 +61,9 @@ def score(
     only when every chunk validated and scored: nothing half-written.
     """
     from workflows.gateways.registry import Registry
-    from workflows.steps import resolve_source
 
     contract = data_contract.load(settings.contract_path)
-    source = resolve_source(source, contract, settings.contract_path)
+    source = data.resolve_source(source, contract, settings.contract_path)
     registry = Registry(settings)
     version = registry.alias_target(settings.domain)
     if version is None:

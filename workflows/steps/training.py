@@ -67,7 +67,7 @@ def prepare(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load `source` ("" = the contract's own), validate it, split it stratified."""
     contract = data_contract.load(contract_path)
-    source = resolve_source(source, contract, contract_path)
+    source = data.resolve_source(source, contract, contract_path)
     frame = schema.validate(data.load(source, contract, seed), contract, contract_path)
     train, test = data.split(frame, contract.target, test_size, seed)
     positives = sum(schema.is_label(v, contract.positive) for v in frame[contract.target])
@@ -77,20 +77,6 @@ def prepare(
         f"-> {len(train)} train / {len(test)} test"
     )
     return train, test
-
-
-def resolve_source(source: str, contract, contract_path: str) -> str:
-    """DATA as given, else the contract's `source`; a relative path in the
-    contract is relative to the contract file."""
-    if source:
-        return source
-    if not contract.source:
-        raise data.DataLoadError(
-            f"no table to read: set DATA=<csv or parquet>, or `source:` in {contract_path}"
-        )
-    if ":" in contract.source or Path(contract.source).is_absolute():
-        return contract.source  # builtin:, synthetic:, s3://, an absolute path
-    return str(Path(contract_path).parent / contract.source)
 
 
 def train(

@@ -1,4 +1,4 @@
-"""workflows.serve without a model: the request it prints, the server's environment,
+"""workflows.serving.launcher without a model: the request it prints, the server's environment,
 and stopping a server's whole process group."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from workflows.serve import KILL_WAIT, example_request, server_command, server_env, stop
+from workflows.serving.launcher import KILL_WAIT, example_request, server_command, server_env, stop
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_example_request_sends_the_logged_rows_as_a_valid_shell_call():
@@ -72,8 +72,8 @@ def test_signals_stop_serving_even_when_sigint_was_inherited_as_ignored(signum):
     # (and so stop its scoring server) on Ctrl-C and on SIGTERM.
     script = (
         "import sys, time\n"
-        "from workflows.serve import _stop_on_signals\n"
-        "_stop_on_signals()\n"
+        "from workflows.serving.launcher import stop_on_signals\n"
+        "stop_on_signals()\n"
         "try:\n"
         "    print('ready', flush=True)\n"
         "    time.sleep(60)\n"

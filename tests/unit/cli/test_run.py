@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.__main__ import header, summary
+from workflows.cli.run import header, summary
 from workflows.settings import Settings
-from workflows.steps import Deployment
+from workflows.steps.training import Deployment
 
 
 def _deployment(previous: str) -> Deployment:

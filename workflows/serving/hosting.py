@@ -15,7 +15,7 @@ protocol. What this adds around it:
   the `MLflow-Model-Version` header);
 - a 400 names the columns at fault, not the whole schema and the request data;
 - requests that arrive while the model is busy are answered together, with one
-  call of MLflow's scoring code (workflows/batching.py).
+  call of MLflow's scoring code (workflows/serving/batching.py).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workflows.batching import Batcher
+from workflows.serving.batching import Batcher
 
 if TYPE_CHECKING:
     from workflows.gateways.registry import Registry

@@ -1,4 +1,5 @@
-"""`make contract DATA=<table> TARGET=<column> [POSITIVE=<label>]`: draft the data contract.
+"""`python -m workflows contract --data F --target C [--positive L]` (make contract):
+draft the data contract.
 
 Reads the table, drafts a contract (workflows/domain/draft.py), writes it to
 contract.yaml (or CONTRACT=) and prints a table of what it decided for each
@@ -7,12 +8,25 @@ column and why. The same table gives the same file, byte for byte.
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 from pathlib import Path
+
+from workflows.cli.refusal import refuse
 
 # Reasons too plain to repeat beside every line of the file.
 _UNREMARKABLE = ("numbers",)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="the CSV or Parquet table to draft from")
+    parser.add_argument("--target", help="the label column")
+    parser.add_argument("--positive", help="the positive label (default: chosen)")
+    parser.add_argument("--output", default="", help="where to write it (default: CONTRACT=)")
+
+
+def run(args: argparse.Namespace) -> int:
+    return draft_contract(args.data, args.target, args.positive, args.output)
 
 
 def draft_contract(data: str | None, target: str | None, positive: str | None, output: str) -> int:
@@ -22,15 +36,13 @@ def draft_contract(data: str | None, target: str | None, positive: str | None, o
     from workflows.settings import CONTRACT_FILE
 
     if not data or not target:
-        print("error: give both DATA=<csv or parquet> and TARGET=<label column>", file=sys.stderr)
-        return 2
+        return refuse("give both DATA=<csv or parquet> and TARGET=<label column>")
     path = Path(output or os.environ.get("CONTRACT") or CONTRACT_FILE)
     try:
         frame = read_table(data)
         contract, decisions = draft(frame, target, positive, source=_source(data, path))
     except (DataLoadError, DraftError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return refuse(err)
     notes = {d.column: d.why for d in decisions if d.why not in _UNREMARKABLE}
     path.write_text(data_contract.dump(contract, notes), encoding="utf-8")
     _print_table(decisions)

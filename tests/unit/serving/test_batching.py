@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.batching import Batcher, answer_together, merge_key
+from workflows.serving.batching import Batcher, answer_together, merge_key
 
 JSON = "application/json"
 

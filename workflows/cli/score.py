@@ -1,25 +1,40 @@
-"""`make score DATA=<table> [DOMAIN=] [OUT=]`: batch-score a table with the model
-`@<domain>` points at, as a local run of the `scoring_pipeline` Flyte workflow.
+"""`python -m workflows score [--data F] [--output OUT]` (make score): batch-score a
+table with the model `@<domain>` points at, as a local run of the
+`scoring_pipeline` Flyte workflow.
 
-Summary on stdout, progress on stderr. Exit 0 on success, 1 when scoring
-refuses (bad data, no model), 2 on bad settings.
+Summary on stdout, progress on stderr. Exit 1 when scoring refuses (bad data,
+no model), 2 on bad settings.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
+from workflows.cli.refusal import refuse, refuse_failed_run
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", default="", help="the table to score (default: DATA=, else the contract's source)"
+    )
+    parser.add_argument(
+        "--output", default="scores.parquet", help="where to write the scores (Parquet)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    return score(args.data, args.output)
+
 
 def score(data: str, output: str) -> int:
-    from workflows.__main__ import root_cause
     from workflows.settings import Settings, SettingsError
 
     try:
         settings = Settings.from_env()
     except SettingsError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return refuse(err)
     output = str(Path(output).resolve())
     print(
         f"scoring: data={data or settings.data or '(the contract source)'} "
@@ -27,15 +42,14 @@ def score(data: str, output: str) -> int:
         f"tracking: {settings.tracking_uri}",
         file=sys.stderr,
     )
-    from workflows.pipeline import scoring_pipeline
+    from workflows.flyte.pipeline import scoring_pipeline
 
     try:
         _, result = scoring_pipeline(
             data=data or settings.data, out=output, drift_limit=settings.drift_limit
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
-        print(f"\nerror: {root_cause(err)}", file=sys.stderr)
-        return 1
+        return refuse_failed_run(err, settings.tracking_uri)
     print(
         f"\nscored:   {result.rows} rows in {result.seconds:.2f} s "
         f"({result.rows_per_second:,.0f} rows/s)\n"

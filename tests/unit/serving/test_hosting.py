@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from workflows.hosting import (
+from workflows.serving.hosting import (
     MAX_MESSAGE,
     Host,
     Served,

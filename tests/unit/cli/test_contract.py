@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workflows.contract_cli import draft_contract
+from workflows.cli.contract import draft_contract
 from workflows.domain import contract as data_contract
 
 NOTE = "lies outside"

@@ -1,9 +1,9 @@
-"""`python -m workflows.serve --domain <domain>`: serve `@<domain>` over HTTP locally.
+"""Serve `@<domain>` over HTTP locally: what `make serve` (workflows/cli/serve.py) starts.
 
-What `make serve` runs. By default (`--server pyfunc`) it serves in this
+By default (`serve_in_process`) it serves in this
 process through MLflow's own scoring code and follows the alias: when the
 pipeline moves `@<domain>`, the new version is checked, loaded and swapped in
-with no failed request (workflows/hosting.py). `--server mlflow` instead checks
+with no failed request (workflows/serving/hosting.py). `serve_fixed` instead checks
 the version behind the alias against our skops allow-list (Registry.load_model)
 and starts MLflow's scoring server (`mlflow models serve --env-manager local`)
 on that very version, fixed. Both print the URL and an example request. Ctrl-C
@@ -13,7 +13,6 @@ whatever moment the signal comes (and however many come).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -27,9 +26,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
-
-from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
-from workflows.hosting import DEFAULT_POLL_SECONDS, HostingError
 
 if TYPE_CHECKING:
     from workflows.settings import Settings
@@ -217,7 +213,7 @@ def _on_signal(signum, frame) -> None:
         raise KeyboardInterrupt
 
 
-def _stop_on_signals() -> None:
+def stop_on_signals() -> None:
     """Ctrl-C and SIGTERM both stop serving (see _Shutdown).
 
     Set explicitly: a process started in the background by a non-interactive
@@ -228,74 +224,33 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, _on_signal)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from workflows.settings import Settings, SettingsError
+def serve_fixed(settings: Settings, verified: Verified, host: str, port: int, workers: int):
+    """Run `mlflow models serve` on the verified version until a stop request
+    (returns None) or until the server exits by itself (returns its code).
 
-    _stop_on_signals()
-
-    parser = argparse.ArgumentParser(prog="python -m workflows.serve", description=__doc__)
-    parser.add_argument("--domain", default=os.environ.get("DOMAIN") or "development")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument(
-        "--server",
-        choices=SERVERS,
-        default="pyfunc",
-        help="pyfunc: in this process, follows the alias (default); "
-        "mlflow: `mlflow models serve` on the alias's version, fixed",
+    Raises ServeError when it does not come up, Stopped or KeyboardInterrupt when
+    a signal came first.
+    """
+    print(
+        f"{verified.alias_uri} -> v{verified.version}: checked against the allow-list\n"
+        f"starting the scoring server on {verified.uri} ...",
+        file=sys.stderr,
+        flush=True,
     )
-    parser.add_argument("--workers", type=int, default=1, help="mlflow server only")
-    parser.add_argument(
-        "--poll",
-        type=float,
-        default=float(os.environ.get("SERVE_POLL_SECONDS") or DEFAULT_POLL_SECONDS),
-        help="pyfunc: seconds between looks at the alias (SERVE_POLL_SECONDS)",
-    )
-    args = parser.parse_args(argv)
-    if args.poll <= 0:
-        parser.error("--poll must be a positive number of seconds")
-    try:
-        settings = Settings.from_env({**os.environ, "DOMAIN": args.domain})
-        require_reachable(settings.tracking_uri)
-        if args.server == "pyfunc":
-            return _serve_in_process(settings, args)
-        verified = verify(settings, settings.domain)
-    except (SettingsError, ServeError, TrackingUnreachableError, HostingError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except (KeyboardInterrupt, Stopped):
-        print("\nstopped", file=sys.stderr)
-        return 0
-    except Exception as err:  # e.g. UntrustedModelError: never serve it
-        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    try:
-        print(
-            f"{verified.alias_uri} -> v{verified.version}: checked against the allow-list\n"
-            f"starting the scoring server on {verified.uri} ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        with running(settings, verified.uri, args.host, args.port, args.workers) as server:
-            print(f"\nserving {verified.uri} at {server.url} (Ctrl-C stops)\n")
-            print(example_request(server.url, verified.example), flush=True)
-            code = serve_until_stopped(server.process)
-    except (KeyboardInterrupt, Stopped):
-        code = None
-    except ServeError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    if code is None:
-        print("\nstopped", file=sys.stderr)
-        return 0
-    print(f"error: the scoring server exited with code {code}", file=sys.stderr)
-    return 1
+    with running(settings, verified.uri, host, port, workers) as server:
+        print(f"\nserving {verified.uri} at {server.url} (Ctrl-C stops)\n")
+        print(example_request(server.url, verified.example), flush=True)
+        return serve_until_stopped(server.process)
 
 
-def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
-    """Serve @domain here and follow it (workflows/hosting.py) until Ctrl-C."""
-    from workflows import hosting
+def serve_in_process(settings: Settings, host_name: str, port: int, poll: float) -> None:
+    """Serve @domain here and follow it (workflows/serving/hosting.py) until a stop request.
+
+    Raises ServeError when the alias points nowhere, HostingError when the version
+    cannot be loaded or the port is taken, Stopped when a signal came first.
+    """
     from workflows.gateways.registry import Registry
+    from workflows.serving import hosting
 
     registry = Registry(settings)
     alias_uri = f"models:/{settings.model_name}@{settings.domain}"
@@ -303,8 +258,8 @@ def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
     if version is None:
         raise ServeError(f"{alias_uri} points nowhere: run the pipeline first (make run)")
     served = hosting.load_version(registry, version)
-    host = hosting.Host(registry, settings.domain, served, args.poll)
-    with hosting.hosting(host, args.host, args.port) as (url, _):
+    host = hosting.Host(registry, settings.domain, served, poll)
+    with hosting.hosting(host, host_name, port) as (url, _):
         # From here a signal is only recorded (see _Shutdown): hosting's own
         # shutdown must not be interrupted by a second, forwarded one.
         _SHUTDOWN.guarded = True
@@ -312,20 +267,8 @@ def _serve_in_process(settings: Settings, args: argparse.Namespace) -> int:
             raise Stopped
         print(
             f"\nserving {alias_uri} (v{version}, checked against the allow-list) at {url}\n"
-            f"following the alias every {args.poll:g} s; Ctrl-C stops\n"
+            f"following the alias every {poll:g} s; Ctrl-C stops\n"
         )
         print(example_request(url, served.example), flush=True)
         while _SHUTDOWN.requested is None:
             time.sleep(POLL)
-    print("\nstopped", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    code = main()
-    # The server is stopped and reaped, and nothing is left to write but our own
-    # buffers: skip the interpreter's teardown of mlflow, scikit-learn and pandas,
-    # measured at 3-4 s of a 4 s stop on a busy 2-core machine.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

@@ -14,13 +14,13 @@ from flytekit import Deck, current_context, task
 from flytekit.deck import DeckField
 from flytekit.types.file import FlyteFile
 
-from workflows import scoring, steps
 from workflows.domain.challenge import Verdict, check_min_delta
 from workflows.domain.drift import check_drift_limit
 from workflows.domain.training import TrainParams
 from workflows.progress import step
-from workflows.scoring import ScoreResult
 from workflows.settings import Settings
+from workflows.steps import scoring, training
+from workflows.steps.scoring import ScoreResult
 
 
 class Split(typing.NamedTuple):
@@ -39,7 +39,9 @@ def _settings(git_sha: str = "", git_ref: str = "") -> Settings:
 def prepare(data: str, test_size: float, seed: int) -> Split:
     with step("prepare"):
         settings = _settings()  # the first task: bad settings stop the run before training
-        return Split(*steps.prepare(settings.contract_path, data or settings.data, test_size, seed))
+        return Split(
+            *training.prepare(settings.contract_path, data or settings.data, test_size, seed)
+        )
 
 
 # Only our own deck: the default ones list installed packages through a slow `pip list`.
@@ -47,44 +49,44 @@ def prepare(data: str, test_size: float, seed: int) -> Split:
 def train(
     train: pd.DataFrame, test: pd.DataFrame, estimator: str, params: str, seed: int,
     git_sha: str,
-) -> steps.TrainResult:  # fmt: skip
+) -> training.TrainResult:  # fmt: skip
     with step("train"):
         params = TrainParams.from_json(estimator, params, seed)
-        result, scored, images = steps.train(_settings(git_sha), train, test, params)
+        result, scored, images = training.train(_settings(git_sha), train, test, params)
     Deck("Evaluation", _deck_html(scored.metrics(), images))
     return result
 
 
 @task
-def gate(result: steps.TrainResult, min_auc: float) -> steps.TrainResult:
+def gate(result: training.TrainResult, min_auc: float) -> training.TrainResult:
     with step("gate"):
-        return steps.gate(result, min_auc)
+        return training.gate(result, min_auc)
 
 
 @task
-def register(result: steps.TrainResult, git_sha: str, git_ref: str) -> steps.ModelVersion:
+def register(result: training.TrainResult, git_sha: str, git_ref: str) -> training.ModelVersion:
     with step("register"):
         execution = current_context().execution_id
         execution_id = f"{execution.project}/{execution.domain}/{execution.name}"
-        return steps.register(_settings(git_sha, git_ref), result, execution_id)
+        return training.register(_settings(git_sha, git_ref), result, execution_id)
 
 
 @task
 def challenge(
-    model: steps.ModelVersion, result: steps.TrainResult, test: pd.DataFrame, min_delta: float
+    model: training.ModelVersion, result: training.TrainResult, test: pd.DataFrame, min_delta: float
 ) -> Verdict:
     with step("challenge"):
         settings = dataclasses.replace(_settings(), min_delta=check_min_delta(min_delta))
-        return steps.challenge(settings, model, result, test)
+        return training.challenge(settings, model, result, test)
 
 
 @task
 def deploy(
-    model: steps.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str,
+    model: training.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str,
     verdict: Verdict,
-) -> steps.Deployment:  # fmt: skip
+) -> training.Deployment:  # fmt: skip
     with step("deploy"):
-        return steps.deploy(_settings(git_ref=git_ref), model, test, expected, verdict)
+        return training.deploy(_settings(git_ref=git_ref), model, test, expected, verdict)
 
 
 class Scores(typing.NamedTuple):

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.unit.ci.flytectl_output import FAILED, OLD, OLD2, table
-from workflows import identity, schedules
+from workflows import identity
+from workflows.flyte import schedules
 
 ROOT = Path(__file__).resolve().parents[3]
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -9,13 +9,23 @@ from __future__ import annotations
 from flytekit import CronSchedule, LaunchPlan, conditional, workflow
 from flytekit.types.file import FlyteFile
 
-from workflows import identity, schedules
+from workflows import identity
 from workflows.domain.drift import DEFAULT_DRIFT_LIMIT
 from workflows.domain.training import DEFAULT_ESTIMATOR
-from workflows.scoring import ScoreResult
+from workflows.flyte import schedules
+from workflows.flyte.tasks import (
+    challenge,
+    deploy,
+    gate,
+    keep_model,
+    prepare,
+    register,
+    score,
+    train,
+)
 from workflows.settings import DEFAULT_MIN_DELTA
-from workflows.steps import Deployment
-from workflows.tasks import challenge, deploy, gate, keep_model, prepare, register, score, train
+from workflows.steps.scoring import ScoreResult
+from workflows.steps.training import Deployment
 
 
 @workflow

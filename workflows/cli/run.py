@@ -1,0 +1,121 @@
+"""`python -m workflows run` (make run): the training pipeline end to end, locally.
+
+Checks settings, promotion, parameters, the contract and the tracking server
+before any step runs (exit 2), then runs `training_pipeline` as a local Flyte
+execution (exit 1 when a step refuses). The summary goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from workflows.cli.refusal import refuse, refuse_failed_run
+
+_START = time.perf_counter()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timings", help="write per-step wall times as JSON to this file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from workflows.domain import contract
+    from workflows.domain.contract import ContractError
+    from workflows.domain.promotion import PromotionError, check_promotion
+    from workflows.domain.training import TrainingError, TrainParams
+    from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
+    from workflows.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env()
+        # Refuse before training, not after: deploy checks again (it is the real guard).
+        check_promotion(settings.domain, settings.git_ref)
+        TrainParams.from_json(settings.estimator, settings.params, 0)
+        contract.load(settings.contract_path)
+        require_reachable(settings.tracking_uri)
+    except (
+        SettingsError,
+        PromotionError,
+        TrainingError,
+        ContractError,
+        TrackingUnreachableError,
+    ) as err:
+        return refuse(err)
+    print(header(settings), file=sys.stderr)
+    code = _run(settings)
+    if args.timings:
+        _write_timings(args.timings)
+    return code
+
+
+def _run(settings) -> int:
+    from workflows.progress import TIMINGS
+
+    started = time.perf_counter()
+    TIMINGS["startup"] = started - _START
+    from workflows.flyte.pipeline import training_pipeline
+
+    TIMINGS["import"] = time.perf_counter() - started
+    try:
+        deployment = training_pipeline(
+            data=settings.data,
+            min_auc=settings.min_auc,
+            estimator=settings.estimator,
+            params=settings.params,
+            git_sha=settings.git_sha,
+            git_ref=settings.git_ref,
+            min_delta=settings.min_delta,
+        )
+    except Exception as err:  # flytekit wraps task errors: show the one that caused it
+        return refuse_failed_run(err, settings.tracking_uri)
+    finally:
+        TIMINGS["total"] = time.perf_counter() - _START
+    print(summary(settings, deployment))
+    return 0
+
+
+def header(settings) -> str:
+    """What the run will use, on stderr before it starts (where results land is in the summary)."""
+    return (
+        f"pipeline: data={settings.data or '(the contract source)'} "
+        f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
+        f"min_auc={settings.min_auc} min_delta={settings.min_delta} "
+        f"estimator={settings.estimator} params={settings.params}"
+    )
+
+
+def summary(settings, deployment) -> str:
+    """The outcome on stdout: the model, its alias and where the results landed;
+    for a challenger that lost, the version it registered and why the alias stayed."""
+    from workflows.domain.promotion import version_label
+
+    if not deployment.promoted:
+        return (
+            f"\nregistered {deployment.name} v{deployment.candidate}, not deployed: "
+            f"{deployment.outcome}\n"
+            f"alias:    @{deployment.alias} stays on v{deployment.version}\n"
+            f"tracking: {settings.tracking_uri}"
+        )
+    return (
+        f"\nROC AUC gate passed (min_auc {settings.min_auc})\n"
+        f"outcome:  {deployment.outcome}\n"
+        f"model:    {deployment.name}\n"
+        f"version:  {deployment.version}\n"
+        f"alias:    @{deployment.alias} -> v{deployment.version}"
+        f" (previous: {version_label(deployment.previous)})\n"
+        f"uri:      {deployment.uri}\n"
+        f"checked:  {deployment.checked_by}\n"
+        f"tracking: {settings.tracking_uri}"
+    )
+
+
+def _write_timings(path: str) -> None:
+    from workflows.progress import TIMINGS
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(TIMINGS, handle, indent=2)
