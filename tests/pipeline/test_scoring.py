@@ -5,6 +5,8 @@ drift (a launch-plan node in a conditional branch)."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -17,8 +19,8 @@ from workflows.domain.errors import find_pipeline_error
 from workflows.domain.model import LABEL, PROBABILITY
 from workflows.domain.schema import DataValidationError
 from workflows.gateways.registry import Registry
-from workflows.scoring import MODEL_NAME, MODEL_VERSION
 from workflows.settings import Settings
+from workflows.steps.scoring import MODEL_NAME, MODEL_VERSION
 
 pytestmark = pytest.mark.slow
 SHIFTED = 5  # of biopsy's 9 features: more than half, so above the default DRIFT_LIMIT
@@ -37,14 +39,14 @@ def trained(tmp_path_factory):
             patch.delenv(name, raising=False)
         contract_path, data = fixtures.case("biopsy", folder)
         patch.setenv("CONTRACT", contract_path)
-        from workflows.pipeline import training_pipeline
+        from workflows.flyte.pipeline import training_pipeline
 
         training_pipeline(data=data, min_auc=0.7)
         yield Registry(Settings.from_env()), data_contract.load(contract_path), data, folder, patch
 
 
 def score(**inputs):
-    from workflows.pipeline import scoring_pipeline
+    from workflows.flyte.pipeline import scoring_pipeline
 
     try:
         return scoring_pipeline(**inputs)
@@ -103,6 +105,30 @@ def test_bad_rows_write_nothing(trained):
     with pytest.raises(DataValidationError, match=contract.feature_names[0]):
         score(data=str(folder / "bad.csv"), out=str(out))
     assert not out.exists() and not list(folder.glob(".bad.parquet*"))
+
+
+def test_make_score_refuses_a_table_that_breaks_the_contract_in_one_line(trained):
+    """What `make score` runs: a refusal is one `error:` line naming the column,
+    as `make run` prints it, never a traceback."""
+    _, contract, data, folder, _ = trained
+    column = contract.feature_names[0]
+    table = pd.read_csv(data)
+    table[column] = table[column].astype(object)
+    table.loc[0, column] = "many"
+    table.to_csv(folder / "refused.csv", index=False)
+    out = folder / "refused.parquet"
+
+    done = subprocess.run(
+        [sys.executable, "-m", "workflows", "score", "--data", str(folder / "refused.csv"),
+         "--output", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert done.returncode == 1, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and column in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
 
 
 def test_drift_starts_the_training_launch_plan_only_when_turned_on(trained):

@@ -24,6 +24,7 @@ MIN_ROWS = 20
 FLOAT32_MAX = 3.4028234663852886e38
 _FRAME = "(table)"
 _EXAMPLES = 3
+_NAMED = 3  # columns named on the error's first line; the lines below list all
 
 
 class DataValidationError(PipelineError, ValueError):
@@ -32,12 +33,24 @@ class DataValidationError(PipelineError, ValueError):
     def __init__(self, problems: list[tuple[str, str]], hint: str = ""):
         self.problems = problems
         lines = "\n".join(f"  - column {column!r}: {problem}" for column, problem in problems)
-        message = f"data validation failed ({len(problems)} problem(s)):\n{lines}"
+        message = (
+            f"data validation failed {_where(problems)} ({len(problems)} problem(s)):\n{lines}"
+        )
         super().__init__(message + (f"\n{hint}" if hint else ""))
 
     @property
     def columns(self) -> set[str]:
         return {column for column, _ in self.problems}
+
+
+def _where(problems: list[tuple[str, str]]) -> str:
+    """The columns at fault, for a first line that is enough on its own."""
+    columns = list(dict.fromkeys(column for column, _ in problems if column != _FRAME))
+    if not columns:
+        return "for the table"
+    named = ", ".join(repr(c) for c in columns[:_NAMED])
+    more = f" and {len(columns) - _NAMED} more" if len(columns) > _NAMED else ""
+    return f"in column{'s' if len(columns) > 1 else ''} {named}{more}"
 
 
 def examples(values) -> str:
