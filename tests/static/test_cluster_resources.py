@@ -149,6 +149,22 @@ def test_every_delivery_fits_the_stated_minimum(packaged, capsys):
     assert over_budget(runs, room) == []
 
 
+def test_the_docs_table_of_peaks_is_what_the_sum_gives(packaged):
+    text = (ROOT / "docs" / "sandbox.md").read_text()
+    rows = dict(
+        re.findall(r"^\| ([a-z ]+ -> [a-z]+|room within the minimum) \| (.+) \|$", text, re.M)
+    )
+    room = budget()
+    expected = {label: (max(m.cpu for m in ms), max(m.memory for m in ms))
+                for label, ms in deliveries(*packaged)}  # fmt: skip
+    expected["room within the minimum"] = (room.cpu, room.memory)
+    stated = {}
+    for label, cells in rows.items():
+        cpu, memory = re.match(r"(\d+)m\b.*\| ([\d.]+) GiB", cells).groups()
+        stated[label] = (int(cpu), memory)
+    assert stated == {k: (cpu, f"{memory / GIB:.2f}") for k, (cpu, memory) in expected.items()}
+
+
 def test_a_task_asking_past_the_minimum_turns_the_sum_red(tmp_path):
     cpus = sandbox_lib("$MIN_CPUS")
     tasks, workflows = package(tmp_path, TASK_RESOURCES=json.dumps({"train": {"cpu": cpus}}))
@@ -168,6 +184,14 @@ def test_the_sum_sees_a_raised_platform_request(packaged):
     raised[raised.index(mlflow)] = mlflow_spec
     after = total("p", platform(raised))
     assert after.cpu - before.cpu == 2000 - millicores("50m")
+
+
+def test_no_cicd_step_outlives_its_work():
+    # A daemon step or a sidecar keeps a pod (and its requests) up after its step.
+    (template,) = [r for r in RESOURCES if r["kind"] == "WorkflowTemplate"]
+    for t in template["spec"]["templates"]:
+        assert not t.get("daemon") and not t.get("sidecars"), t["name"]
+    assert template["spec"]["podGC"]["strategy"] in ("OnPodCompletion", "OnWorkflowSuccess")
 
 
 def test_every_container_the_sandbox_runs_asks_for_cpu_and_memory():
@@ -201,7 +225,7 @@ def test_the_stated_minimum_is_the_one_the_docs_state():
     text = (ROOT / "docs" / "sandbox.md").read_text()
     minimum = stated_minimum()
     stated = re.search(
-        r"at least \*\*(\d+) CPUs, (\d+) GiB of memory and (\d+) GB of free disk\*\*", text
+        r"at least \*\*(\d+) CPUs, (\d+) GiB of memory and (\d+) GB\s+of free disk\*\*", text
     )
     assert stated, "docs/sandbox.md states no machine minimum in the expected words"
     assert (int(stated[1]) * 1000, int(stated[2]) * GIB) == (minimum.cpu, minimum.memory)
