@@ -56,7 +56,7 @@ if need k3d "$k3d_hint"; then
   if [[ -z $k3d_found ]]; then
     problems+=("k3d: 'k3d version' names no version. $k3d_hint")
   elif ! version_ge "$k3d_found" "$MIN_K3D"; then
-    problems+=("k3d: found $k3d_found, needs >= $MIN_K3D (older k3d speaks a Docker API that Docker Engine 25+ refuses). $k3d_hint")
+    problems+=("k3d: found $k3d_found, needs >= $MIN_K3D (k3d 5.6.0 speaks Docker API 1.43 at most, which Docker Engine 29 refuses). $k3d_hint")
   else
     found+=("k3d $k3d_found")
     k3d_minor=$(cut -d. -f1,2 <<<"$k3d_found")
@@ -66,10 +66,10 @@ fi
 docker_hint="Install Docker Engine or Docker Desktop: https://docs.docker.com/get-docker/"
 if need docker "$docker_hint"; then
   # The engine, not just the client: k3d runs the cluster as containers.
-  if ! info=$(run_limited 10 docker info --format '{{.NCPU}} {{.MemTotal}} {{.DockerRootDir}}' 2>/dev/null); then
+  if ! info=$(run_limited 10 docker info --format '{{.NCPU}} {{.MemTotal}} {{.DockerRootDir}} {{.OperatingSystem}}' 2>/dev/null); then
     problems+=("docker engine: not reachable (docker info failed). Start Docker Desktop or 'sudo systemctl start docker', and check DOCKER_HOST / your docker group membership.")
   else
-    read -r cpus memory root <<<"$info"
+    read -r cpus memory root os_name <<<"$info"
     if [[ ! $cpus =~ ^[0-9]+$ || ! $memory =~ ^[0-9]+$ ]]; then
       problems+=("docker engine: 'docker info' gave no CPU and memory figures (got: $info). $docker_hint")
       cpus=0 memory=0 root=""
@@ -84,7 +84,11 @@ if need docker "$docker_hint"; then
       problems+=("memory: Docker has $(awk -v m="$memory" -v g="$gib" 'BEGIN {printf "%.1f", m / g}') GiB, the sandbox needs $MIN_MEMORY_GIB GiB. $resources_hint")
     fi
     free_kb=""
-    [[ -n $root && -d $root ]] && free_kb=$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print $4}')
+    # Only an engine on this machine keeps its data on this machine's disk:
+    # not Docker Desktop (a VM, whatever paths the host has) nor a remote DOCKER_HOST.
+    if [[ -n $root && -d $root && ${os_name:-} != *"Docker Desktop"* && ${DOCKER_HOST:-unix://} == unix://* ]]; then
+      free_kb=$(df -Pk "$root" 2>/dev/null | awk 'NR == 2 {print $4}' || true)
+    fi
     if [[ $free_kb =~ ^[0-9]+$ ]]; then
       free_gb=$((free_kb * 1024 / 1000000000))
       if ((free_gb < MIN_DISK_GB)); then
@@ -92,8 +96,7 @@ if need docker "$docker_hint"; then
       fi
       disk="$free_gb GB free"
     else
-      # Docker Desktop or a remote engine: its data is not on this machine's disk.
-      disk="disk not measured ($root is inside Docker's VM; keep $MIN_DISK_GB GB free there)"
+      disk="disk not measured (Docker keeps $root in its VM or on another host; keep $MIN_DISK_GB GB free there)"
     fi
     found+=("docker: $cpus CPUs, $(awk -v m="$memory" -v g="$gib" 'BEGIN {printf "%.1f", m / g}') GiB, $disk")
     api=$(run_limited 10 docker version --format '{{.Server.APIVersion}} {{.Server.MinAPIVersion}}' 2>/dev/null || true)

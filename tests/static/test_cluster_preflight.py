@@ -43,12 +43,14 @@ def fake(bin_dir, name: str, body: str) -> None:
     target.chmod(0o755)
 
 
-def machine(bin_dir, *, cpus=2, memory=7.7 * GIB, root="/", api="1.52 1.44", k3d="v5.8.3",
-            kubectl="v1.32.5", engine_up=True) -> None:  # fmt: skip
+def machine(bin_dir, *, cpus=2, memory=7.7 * GIB, root="/", os_name="Ubuntu 24.04.1 LTS",
+            api="1.52 1.44", k3d="v5.8.3", kubectl="v1.32.5", engine_up=True) -> None:  # fmt: skip
     """Stand-ins for a laptop that meets the minimum unless told otherwise:
     Docker Engine 29 (API 1.52, accepts >= 1.44), k3d 5.8.3, kubectl 1.32."""
     info = (
-        f'echo "{cpus} {int(memory)} {root}"' if engine_up else "echo 'Cannot connect' >&2; exit 1"
+        f'echo "{cpus} {int(memory)} {root} {os_name}"'
+        if engine_up
+        else "echo 'Cannot connect' >&2; exit 1"
     )
     fake(
         bin_dir,
@@ -152,9 +154,19 @@ def test_too_little_free_disk_is_refused(bare_path, tmp_path):
     )
 
 
-def test_docker_data_out_of_reach_is_not_measured_and_says_so(bare_path):
-    machine(bare_path, root="/nonexistent/docker-desktop-vm")
-    done = preflight(bare_path)
+@pytest.mark.parametrize(
+    "where",
+    [{"root": "/nonexistent/docker-root"}, {"os_name": "Docker Desktop"}, {"host": "ssh://me@box"}],
+)
+def test_docker_data_out_of_reach_is_not_measured_and_says_so(bare_path, tmp_path, where):
+    # Docker Desktop keeps its data in a VM even where the host has the same path.
+    machine(
+        bare_path, root=where.get("root", str(tmp_path)), os_name=where.get("os_name", "Ubuntu")
+    )
+    fake(bare_path, "df", "echo 'df must not be asked' >&2; exit 1")
+    env = {**os.environ, "PATH": str(bare_path), "DOCKER_HOST": where.get("host", "")}
+    done = subprocess.run(["bash", "scripts/sandbox-preflight.sh"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "disk not measured" in done.stdout
 

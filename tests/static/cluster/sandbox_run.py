@@ -65,8 +65,8 @@ if args[:2] == ["cluster", "stop"]:
 # A laptop that meets the preflight's minimum: Docker Engine 29, k3d 5.8.
 DOCKER = """
 log("docker")
-if sys.argv[1:2] == ["info"]:  # --format '{{.NCPU}} {{.MemTotal}} {{.DockerRootDir}}'
-    print(4, 8 * 2**30, "/nonexistent/docker-root")
+if sys.argv[1:2] == ["info"]:  # CPUs, memory, data dir, OS: what the preflight asks
+    print(4, 8 * 2**30, "/nonexistent/docker-root", "Docker Desktop")
 elif sys.argv[1:2] == ["version"]:  # --format '{{.Server.APIVersion}} {{.Server.MinAPIVersion}}'
     print("1.52 1.44")
 """
