@@ -198,6 +198,17 @@ def test_every_container_the_sandbox_runs_asks_for_cpu_and_memory():
     assert unsized_containers(RESOURCES) == []
 
 
+def test_an_unsized_jetstream_sidecar_is_caught_and_its_size_summed():
+    # argo-events builds main, reloader and metrics containers per JetStream node.
+    resources = json.loads(json.dumps(RESOURCES))
+    (bus,) = [r for r in resources if r["kind"] == "EventBus"]
+    jetstream = bus["spec"]["jetstream"]
+    sized = total("p", platform(resources))
+    del jetstream["metricsContainerTemplate"]
+    assert unsized_containers(resources) == ["EventBus/default jetstream.metricsContainerTemplate"]
+    assert sized.cpu - total("p", platform(resources)).cpu == jetstream.get("replicas", 3) * 5
+
+
 def test_flyte_keeps_every_task_at_what_it_declares(packaged):
     tasks, _ = packaged
     _, lowered = task_pods(tasks, RESOURCES)

@@ -125,16 +125,22 @@ def platform(resources: list[dict]) -> list[Demand]:
         pods.append(pod(name, [sized], init))
     (bus,) = of_kind(resources, "EventBus")
     jetstream = bus["spec"]["jetstream"]
-    # argo-events v1.9.10 installer/jetstream.go: main, reloader and metrics
-    # containers, each sized only by its own template (none given: 0).
-    main = pod("argo/eventbus-default-js", [dig(jetstream, ("containerTemplate", "resources"))])
-    pods += [main] * jetstream.get("replicas", 3)
+    node = pod("argo/eventbus-default-js", [r for _, r in jetstream_containers(jetstream)])
+    pods += [node] * jetstream.get("replicas", 3)
     for kind in ("EventSource", "Sensor"):
         for resource in of_kind(resources, kind):
             container = dig(resource, ("spec", "template", "container")) or {}
             pods.append(pod(f"argo/{kind.lower()}-{resource['metadata']['name']}",
                             [container.get("resources")]))  # fmt: skip
     return pods + k3s_pods()
+
+
+def jetstream_containers(jetstream: dict) -> list[tuple[str, dict | None]]:
+    """(template key, its resources) of each container in a JetStream node's pod:
+    argo-events v1.9.10 installer/jetstream.go builds `main`, `reloader` and
+    `metrics`, and sizes each only from its own template (none given: 0)."""
+    keys = ("containerTemplate", "reloaderContainerTemplate", "metricsContainerTemplate")
+    return [(key, dig(jetstream, (key, "resources"))) for key in keys]
 
 
 def k3s_pods() -> list[Demand]:
@@ -174,6 +180,10 @@ def unsized_containers(resources: list[dict]) -> list[str]:
         for r in of_kind(resources, kind):
             if 0 in requests(dig(r, ("spec", "template", "container", "resources"))):
                 found.append(f"{kind}/{r['metadata']['name']}")
+    for bus in of_kind(resources, "EventBus"):
+        for key, sized in jetstream_containers(bus["spec"]["jetstream"]):
+            if 0 in requests(sized):
+                found.append(f"EventBus/{bus['metadata']['name']} jetstream.{key}")
     return found
 
 
