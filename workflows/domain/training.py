@@ -2,8 +2,9 @@
 
 The model is one scikit-learn Pipeline that takes raw rows, as the team's table
 holds them: categorical and boolean columns are encoded inside it (a category
-never seen in training becomes "missing", not a crash), and missing values are
-handled by the estimators themselves (both support NaN natively).
+never seen in training becomes "missing", not a crash), dates become their parts
+inside it (model.DateParts), and missing values are handled by the estimators
+themselves (both support NaN natively).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import PARALLEL_FROM_ROWS, LabelledClassifier
+from workflows.domain.model import PARALLEL_FROM_ROWS, DateParts, LabelledClassifier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,6 +45,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
     "sklearn.utils.validation.check_array",
+    "workflows.domain.model.DateParts",
     "workflows.domain.model.LabelledClassifier",
 )
 
@@ -106,6 +108,7 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
 
     coded = contract.of_kind("categorical") + contract.of_kind("boolean")
     numeric = contract.of_kind("numeric")
+    dates = contract.of_kind("datetime")
     encode = ColumnTransformer(
         [
             (
@@ -119,10 +122,12 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
                 coded,
             ),
             ("numbers", "passthrough", numeric),
+            # Dates become numbers inside the model: serving takes the raw value.
+            ("dates", DateParts(), dates),
         ],
         verbose_feature_names_out=False,
     )
-    is_category = [True] * len(coded) + [False] * len(numeric)
+    is_category = [True] * len(coded) + [False] * (len(numeric) + len(DateParts.PARTS) * len(dates))
     estimator = _estimator(params, is_category, rows)
     return LabelledClassifier(
         Pipeline([("encode", encode), ("classify", estimator)]), contract.positive

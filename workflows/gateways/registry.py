@@ -45,7 +45,13 @@ REFERENCE_ARTIFACT = "reference/features.parquet"  # a sample of the training ro
 SCORING_EXPERIMENT_SUFFIX = "-scoring"
 # The MLflow column type of each contract kind; a feature that may be missing
 # is an optional column.
-_COLUMN_TYPES = {"numeric": "double", "categorical": "string", "boolean": "boolean"}
+# A date is the raw ISO text the table holds: the model derives its parts.
+_COLUMN_TYPES = {
+    "numeric": "double",
+    "categorical": "string",
+    "boolean": "boolean",
+    "datetime": "string",
+}
 # Written out rather than inferred: inference spawns a subprocess that costs
 # ~10 s a run, and these are exactly what loading the model needs.
 _REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "pandas", "numpy", "scipy")
