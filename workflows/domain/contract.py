@@ -283,28 +283,23 @@ def parse(text: str, name: str = "the data contract") -> Contract:
         document, lines, problems = _compose(text)
     except yaml.YAMLError as err:
         raise ContractError(f"{name}: not valid YAML ({err})") from None
-    contract = None
-    try:
-        contract = _from_document(document, problems)
-    except ContractError:
-        pass
-    if problems:
-        raise ContractError(_report(name, problems, lines))
-    assert contract is not None
-    return contract
+    return _checked(document, problems, name, lines)
 
 
 def from_dict(document: Any) -> Contract:
     """A contract from an already parsed mapping (no line numbers to give)."""
-    problems: list[tuple[str, str]] = []
-    contract = None
+    return _checked(document, [], "the data contract", {})
+
+
+def _checked(
+    document: Any, problems: list[tuple[str, str]], name: str, lines: dict[str, int]
+) -> Contract:
     try:
         contract = _from_document(document, problems)
     except ContractError:
-        pass
-    if problems:
-        raise ContractError(_report("the data contract", problems, {}))
-    assert contract is not None
+        contract = None
+    if problems or contract is None:
+        raise ContractError(_report(name, problems, lines))
     return contract
 
 
@@ -476,7 +471,8 @@ def _report(name: str, problems: list[tuple[str, str]], lines: dict[str, int]) -
 
     problems = sorted(dict.fromkeys(problems), key=lambda p: _line(p[0], lines))
     first_path, first = problems[0]
-    head = f"{name}: {len(problems)} problem(s) in the data contract, first {where(first_path)}: {first}"
+    count = f"{len(problems)} problem(s) in the data contract"
+    head = f"{name}: {count}, first {where(first_path)}: {first}"
     if len(problems) == 1:
         return head
     return head + "".join(f"\n  - {where(path)}: {problem}" for path, problem in problems)

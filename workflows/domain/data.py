@@ -146,7 +146,7 @@ class Reading:
     """How to read a table: the CSV dialect, the cells that mean missing per
     column, and the columns kept as text."""
 
-    table: TableFormat = TableFormat()
+    table: TableFormat = field(default_factory=TableFormat)
     missing: dict[str, list[str]] = field(default_factory=dict)  # column -> tokens ("" included)
     text: tuple[str, ...] = ()
 

@@ -33,7 +33,8 @@ def test_a_contract_written_and_read_back_is_the_same(contract):
          "the target 'y' is also listed"),
         ("target: {column: y, positive: 1}\nfeatures: {x: {kind: numeric}}",
          "target.negative: required key is missing"),
-        ("target: {column: y, positive: 1, negative: 0}\nfeatures: {}", "features: is empty; at least one is needed"),
+        ("target: {column: y, positive: 1, negative: 0}\nfeatures: {}",
+         "features: is empty; at least one is needed"),
         ("target: {column: y, positive: 1, negative: 0}\nfeatures: {x: {kind: numeric}}\n"
          "ignore: {x: id}", "'x' is both a feature and ignored"),
         ("[1, 2", "not valid YAML"),
