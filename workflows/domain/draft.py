@@ -246,6 +246,8 @@ def _ignored(column: pd.Series, name: str) -> str:
     if unusable:
         return unusable
     distinct = present.nunique()
+    if distinct > 1 and _is_datetime(present):  # one date per row is still a date
+        return ""
     if distinct == 1:
         return f"constant: always {examples(present[:1])}"
     is_text = (
