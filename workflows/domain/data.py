@@ -17,6 +17,7 @@ from workflows.domain.errors import PipelineError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import numpy as np
     import pandas as pd
 
     from workflows.domain.contract import Contract
@@ -411,19 +412,50 @@ def _cp1252(head: bytes) -> bool:
     return any(0x80 <= b <= 0x9F for b in head)
 
 
+def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per row, equal for rows identical in `columns` (the model's
+    features): identical rows are one group, numbered from 0 in order of first
+    appearance."""
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False)
+    return pd.factorize(hashed)[0]
+
+
 def split(
-    frame: pd.DataFrame, target: str, test_size: float, seed: int
+    frame: pd.DataFrame,
+    target: str,
+    test_size: float,
+    seed: int,
+    groups: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified train/test split on `target`: both parts keep the class ratio,
-    no row lost."""
+    no row lost. With `groups` (row_groups), rows of one group land on one side:
+    a row repeated in the table is never trained on and then tested on, which
+    would flatter the held-out score."""
+    import numpy as np
     from sklearn.model_selection import train_test_split
 
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
-    train, test = train_test_split(
-        frame, test_size=test_size, random_state=seed, stratify=frame[target]
+    if groups is None:
+        train, test = train_test_split(
+            frame, test_size=test_size, random_state=seed, stratify=frame[target]
+        )
+        return train.reset_index(drop=True), test.reset_index(drop=True)
+    # Split the distinct rows (the first of each group), stratified by its label.
+    _, first = np.unique(groups, return_index=True)
+    labels = frame[target].to_numpy()[first]
+    _, counts = np.unique(labels.astype(str), return_counts=True)
+    stratify = labels if counts.min() >= 2 else None
+    _, test_groups = train_test_split(
+        groups[first], test_size=test_size, random_state=seed, stratify=stratify
     )
-    return train.reset_index(drop=True), test.reset_index(drop=True)
+    in_test = np.isin(groups, test_groups)
+    return (
+        frame[~in_test].reset_index(drop=True),
+        frame[in_test].reset_index(drop=True),
+    )
 
 
 def resolve_source(source: str, contract: Contract, contract_path: str) -> str:

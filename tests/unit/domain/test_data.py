@@ -15,6 +15,7 @@ from workflows.domain.data import (
     demo,
     load,
     read_table,
+    row_groups,
     split,
     synthetic,
 )
@@ -288,3 +289,14 @@ def test_partitions_whose_columns_differ_are_refused(tmp_path):
         _typed_parquet()[["y", column]].to_parquet(folder / f"part={part}" / "p.parquet")
     with pytest.raises(LoadError, match="its files have different columns"):
         read_table(str(folder), _contract({"count": {"kind": "numeric"}}))
+
+
+def test_copies_of_a_row_never_straddle_the_split():
+    distinct = pd.DataFrame({"x": range(60), "y": ["yes", "no", "no"] * 20})
+    frame = distinct.loc[distinct.index.repeat(1 + distinct.index % 5)].reset_index(drop=True)
+    groups = row_groups(frame, ["x"])
+    assert groups.max() + 1 == 60
+    train, test = split(frame, "y", 0.25, 0, groups)
+    assert not set(train["x"]) & set(test["x"])
+    assert len(train) + len(test) == len(frame)
+    assert set(test["y"]) == {"yes", "no"}
