@@ -279,7 +279,8 @@ def test_duplicates_are_counted_and_a_leaking_feature_is_named(
     deployment = run(data=data, seed=1)
 
     said = capsys.readouterr().err
-    assert "300 duplicate row(s)" in said
+    copies = int(table.duplicated(subset=leaking.feature_names).sum())
+    assert copies >= 300 and f"{copies} duplicate row(s)" in said
     assert "possible leak: 'status at exit' alone reaches ROC AUC 1.0000" in said
     version = store.client.get_model_version(store.name, deployment.version)
     assert store.client.get_run(version.run_id).data.tags["possible_leak"] == "status at exit"

@@ -305,7 +305,7 @@ def _kind(column: pd.Series, name: str = "") -> tuple[str, str]:
         zoned = (
             pd.api.types.is_datetime64_any_dtype(present)
             and getattr(present.dt, "tz", None) is not None
-        ) or present.astype(str).str.contains(r"(Z|[+-]\d{2}:?\d{2})$").any()
+        ) or present.astype(str).str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$").any()
         return "datetime", "ISO dates" + (" with a time zone" if zoned else "") + (
             ": the model uses their year, month, weekday, hour..."
         )
