@@ -263,8 +263,10 @@ def _ignored(column: pd.Series, name: str) -> str:
         consecutive = bool((values[1:] - values[:-1] == 1).all())
         if consecutive and values[0] in (0, 1):
             return "row numbers (consecutive integers)"
-        if name.strip().lower() in _ID_NAMES or name.strip().lower().endswith(("_id", " id")):
+        if _named_like_id(name):
             return "unique integer per row, named like an identifier"
+    if is_integer and _named_like_id(name) and distinct > FREE_TEXT_SHARE * len(present):
+        return f"integers named like an identifier ({distinct} distinct in {len(present)} rows)"
     if is_text and len(present) >= 20 and distinct > FREE_TEXT_SHARE * len(present):
         return f"free text ({distinct} distinct values in {len(present)} rows)"
     return ""
@@ -294,6 +296,11 @@ def _is_datetime(present: pd.Series) -> bool:
     if not present.map(lambda v: isinstance(v, str)).all():
         return False
     return bool(present.str.match(_ISO_DATE).all())
+
+
+def _named_like_id(name: str) -> bool:
+    lowered = name.strip().lower()
+    return lowered in _ID_NAMES or lowered.endswith(("_id", " id"))
 
 
 def _kind(column: pd.Series, name: str = "") -> tuple[str, str]:

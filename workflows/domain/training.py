@@ -99,6 +99,25 @@ def features_and_target(frame: pd.DataFrame, contract: Contract) -> tuple[pd.Dat
     return frame[contract.feature_names], frame[contract.target]
 
 
+def category_limit(params: TrainParams) -> int | None:
+    """How many levels a categorical column may keep: HistGradientBoosting takes
+    fewer than its `max_bins` (255 unless PARAMS says otherwise), so the rarest
+    beyond that are pooled into one level; None: no limit (random forest)."""
+    if params.estimator != "hist_gradient_boosting":
+        return None
+    return min(MAX_CATEGORIES, int(params.params.get("max_bins", MAX_CATEGORIES + 1)) - 1)
+
+
+def pooled(frame: pd.DataFrame, contract: Contract, params: TrainParams) -> dict[str, int]:
+    """Categorical columns with more levels than the estimator takes: column -> its
+    level count (the rarest beyond category_limit are pooled into one)."""
+    limit = category_limit(params)
+    if limit is None:
+        return {}
+    counts = {name: int(frame[name].nunique()) for name in contract.of_kind("categorical")}
+    return {name: n for name, n in counts.items() if n > limit}
+
+
 def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassifier:
     """An unfitted model for `contract`, sized for `rows` training rows."""
     import numpy as np
@@ -117,7 +136,9 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
                     handle_unknown="use_encoded_value",
                     unknown_value=np.nan,  # unseen at training -> treated as missing
                     encoded_missing_value=np.nan,
-                    max_categories=MAX_CATEGORIES,
+                    # The rarest levels beyond what the estimator takes are pooled
+                    # into one, deliberately; the run names each such column.
+                    max_categories=category_limit(params) or None,
                 ),
                 coded,
             ),

@@ -102,6 +102,12 @@ def train(
     from workflows.gateways.registry import Datasets, Registry
 
     contract = data_contract.load(settings.contract_path)
+    limit = training.category_limit(params)
+    for name, levels in training.pooled(train, contract, params).items():
+        note(
+            f"{name!r} has {levels} levels, more than {params.estimator} takes ({limit}, "
+            f"max_bins - 1): its {levels - limit + 1} rarest are pooled into one level"
+        )
     model = training.train(train, contract, params)
     scored = evaluation.evaluate(model, test, contract)
     note(

@@ -139,3 +139,27 @@ def test_dates_become_their_parts_inside_the_model_and_carry_signal():
     model = train(frame, contract, TrainParams(params={"max_iter": 30}, seed=0))
     summer = pd.DataFrame({"opened": ["2030-07-15T09:00:00Z", "2030-01-15"], "noise": [1.0, 1.0]})
     assert list(model.predict(summer)[LABEL]) == ["yes", "no"]
+
+
+def test_more_levels_than_max_bins_are_pooled_and_named_not_a_failure_inside_fit():
+    from workflows.domain.training import category_limit, pooled
+
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "shop": [f"shop {i % 60}" for i in range(rows)],
+            "amount": [float(i % 13) for i in range(rows)],
+            "outcome": ["yes" if i % 60 < 20 else "no" for i in range(rows)],
+        }
+    )
+    contract = data_contract.from_dict(
+        {
+            "target": {"column": "outcome", "positive": "yes", "negative": "no"},
+            "features": {"shop": {"kind": "categorical"}, "amount": {"kind": "numeric"}},
+        }
+    )
+    params = TrainParams(params={"max_bins": 32, "max_iter": 10})
+    assert category_limit(params) == 31
+    assert pooled(frame, contract, params) == {"shop": 60}
+    model = train(frame, contract, params)
+    assert model.predict(frame.head(3))[LABEL].isin(["yes", "no"]).all()
