@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -300,3 +301,34 @@ def test_copies_of_a_row_never_straddle_the_split():
     assert not set(train["x"]) & set(test["x"])
     assert len(train) + len(test) == len(frame)
     assert set(test["y"]) == {"yes", "no"}
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    st.sampled_from([(",", "."), (";", ","), (";", "."), ("\t", "."), ("|", ",")]),
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 3)), min_size=5,
+             max_size=30),
+    st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
+)  # fmt: skip
+def test_a_table_written_in_any_dialect_is_sniffed_and_read_back(dialect, numbers, encoding):
+    import io
+    import tempfile
+
+    from workflows.domain.data import Reading, read_with
+
+    delimiter, decimal = dialect
+    frame = pd.DataFrame(
+        {"amount": [n + 0.5 for n in numbers], "town": ["Zürich", "Köln"] * (len(numbers) // 2)
+         + ["Genève"] * (len(numbers) % 2), "y": ["yes", "no"] * (len(numbers) // 2)
+         + ["yes"] * (len(numbers) % 2)}
+    )  # fmt: skip
+    buffer = io.StringIO()
+    frame.to_csv(buffer, sep=delimiter, decimal=decimal, index=False)
+    table = sniff_text(buffer.getvalue().encode(encoding))
+    assert (table.delimiter, table.decimal) == dialect
+    assert table.encoding == encoding
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_bytes(buffer.getvalue().encode(encoding))
+        read = read_with(str(path), Reading(table, text=("town", "y")))
+    pd.testing.assert_frame_equal(read, frame, check_dtype=False)
