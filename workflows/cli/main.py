@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from workflows.cli import contract, run, score, serve
+from workflows.cli.refusal import INVALID, refuse
 
 COMMANDS = {
     "run": run,
@@ -14,10 +16,18 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse refusing like every command does: usage, then one `error:` line, exit 2."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        sys.exit(refuse(f"{self.prog}: {message}", INVALID))
+
+
 def parser() -> argparse.ArgumentParser:
     import workflows.cli
 
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="python -m workflows",
         description=workflows.cli.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
