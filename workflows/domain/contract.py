@@ -22,7 +22,7 @@ The file (contract.yaml at the project root unless CONTRACT= says otherwise):
     ignore:                          # kept in the table, never seen by the model
       id: unique per row (an identifier)
 
-One pydantic model (`ContractFile`) is the file's schema: `load` checks a file
+One pydantic model (`file_model()`) is the file's schema: `load` checks a file
 against it and reports every problem at once with its key path and line, and
 `json_schema()` is the JSON Schema committed beside the contract
 (contract.schema.json) that editors check while typing.
@@ -31,12 +31,11 @@ against it and reports every problem at once with its key path and line, and
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, WithJsonSchema
 
 from workflows.domain.errors import PipelineError
 
@@ -116,82 +115,83 @@ class Contract:
         return {name: ["", *tokens.get(name, ())] for name in self.columns}
 
 
-# ---------------------------------------------------------------------------
-# The file's schema: one pydantic model, strict (a quoted "false" is text, not
-# a boolean), no unknown keys. Its JSON Schema is contract.schema.json.
+@functools.cache
+def file_model():
+    """The contract file's schema, `ContractFile`: one strict pydantic model (a
+    quoted "false" is text, not a boolean; no unknown keys). Built on first use,
+    so what imports the contract (settings; `python -m ci plan` on a bare runner)
+    needs no pydantic until a file is read or the schema written."""
+    from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
+    def _label(value: Any) -> Label:
+        if isinstance(value, str | int | float | bool):
+            return value
+        raise ValueError(f"expected a label (text, a number or true/false), got {_shown(value)}")
 
-def _label(value: Any) -> Label:
-    if isinstance(value, str | int | float | bool):
-        return value
-    raise ValueError(f"expected a label (text, a number or true/false), got {_shown(value)}")
+    LabelField = Annotated[
+        Label,
+        PlainValidator(_label),
+        WithJsonSchema({"type": ["string", "number", "boolean"]}),
+    ]
 
+    class _Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-LabelField = Annotated[
-    Label,
-    PlainValidator(_label),
-    WithJsonSchema({"type": ["string", "number", "boolean"]}),
-]
+    class TargetSpec(_Strict):
+        """The label column and its two labels."""
 
+        column: str = Field(description="the label column, exactly as the table names it")
+        positive: LabelField = Field(
+            description="the event: ROC AUC and probabilities are about it"
+        )
+        negative: LabelField = Field(description="the other label")
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    class FeatureSpec(_Strict):
+        """One column the model learns from."""
 
+        kind: Literal["numeric", "categorical", "boolean", "datetime"] = Field(
+            description="numeric: quantities; categorical: text levels; boolean: true/false; "
+            "datetime: ISO dates or date-times (the model derives parts from them)"
+        )
+        missing: bool = Field(False, description="may a value be missing?")
+        missing_values: list[str] = Field(
+            default_factory=list,
+            description="cells that mean missing in this column (an empty cell always does)",
+        )
 
-class TargetSpec(_Strict):
-    """The label column and its two labels."""
+    class TableSpec(_Strict):
+        """How the CSV file is written; `make contract` sniffs it."""
 
-    column: str = Field(description="the label column, exactly as the table names it")
-    positive: LabelField = Field(description="the event: ROC AUC and probabilities are about it")
-    negative: LabelField = Field(description="the other label")
+        delimiter: Literal[",", ";", "\t", "|"] = ","
+        decimal: Literal[".", ","] = "."
+        thousands: Literal["", ",", ".", " ", "'"] = ""
+        encoding: Literal["utf-8", "utf-8-sig", "latin-1", "cp1252"] = "utf-8"
 
+    class ContractFile(_Strict):
+        """The data contract file (contract.yaml)."""
 
-class FeatureSpec(_Strict):
-    """One column the model learns from."""
+        model_config = ConfigDict(
+            extra="forbid",
+            strict=True,
+            frozen=True,
+            title="Data contract",
+            json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+        )
+        source: str = Field("", description="the table `make run` reads when DATA= is not given")
+        table: TableSpec = Field(default_factory=TableSpec)
+        target: TargetSpec
+        min_rows_per_class: int = Field(DEFAULT_MIN_ROWS_PER_CLASS, ge=2)
+        features: dict[str, FeatureSpec] = Field(min_length=1)
+        ignore: dict[str, str | None] = Field(
+            default_factory=dict, description="columns kept in the table, never seen by the model"
+        )
 
-    kind: Literal["numeric", "categorical", "boolean", "datetime"] = Field(
-        description="numeric: quantities; categorical: text levels; boolean: true/false; "
-        "datetime: ISO dates or date-times (the model derives parts from them)"
-    )
-    missing: bool = Field(False, description="may a value be missing?")
-    missing_values: list[str] = Field(
-        default_factory=list,
-        description="cells that mean missing in this column (an empty cell always does)",
-    )
-
-
-class TableSpec(_Strict):
-    """How the CSV file is written; `make contract` sniffs it."""
-
-    delimiter: Literal[",", ";", "\t", "|"] = ","
-    decimal: Literal[".", ","] = "."
-    thousands: Literal["", ",", ".", " ", "'"] = ""
-    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "cp1252"] = "utf-8"
-
-
-class ContractFile(_Strict):
-    """The data contract file (contract.yaml)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        frozen=True,
-        title="Data contract",
-        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
-    )
-    source: str = Field("", description="the table `make run` reads when DATA= is not given")
-    table: TableSpec = Field(default_factory=TableSpec)
-    target: TargetSpec
-    min_rows_per_class: int = Field(DEFAULT_MIN_ROWS_PER_CLASS, ge=2)
-    features: dict[str, FeatureSpec] = Field(min_length=1)
-    ignore: dict[str, str | None] = Field(
-        default_factory=dict, description="columns kept in the table, never seen by the model"
-    )
+    return ContractFile
 
 
 def json_schema() -> dict:
     """The JSON Schema of the contract file, as committed in contract.schema.json."""
-    return ContractFile.model_json_schema()
+    return file_model().model_json_schema()
 
 
 def _problems(contract: Contract) -> list[tuple[str, str]]:
@@ -307,9 +307,11 @@ def _from_document(document: Any, problems: list[tuple[str, str]]) -> Contract:
     if not isinstance(document, dict):
         problems.append(("", "expected a mapping with target, features and ignore"))
         raise ContractError("not a mapping")
+    from pydantic import ValidationError
+
     found = _relations(document)
     try:
-        spec = ContractFile.model_validate(document)
+        spec = file_model().model_validate(document)
     except ValidationError as err:
         problems += _schema_problems(err, document) + found
         raise ContractError("schema") from None
@@ -370,7 +372,7 @@ _TYPE_WORDS = {
 }
 
 
-def _schema_problems(err: ValidationError, document: dict) -> list[tuple[str, str]]:
+def _schema_problems(err, document: dict) -> list[tuple[str, str]]:
     out = []
     for error in err.errors():
         loc = [str(part) for part in error["loc"]]
@@ -422,7 +424,7 @@ def _child(node: Any, part: str) -> Any:
 
 def _allowed(loc: list[str]) -> list[str]:
     """The keys the schema allows at `loc` (features.<name> allows a feature's keys)."""
-    model: Any = ContractFile
+    model: Any = file_model()
     parts = list(loc)
     while parts:
         fields = getattr(model, "model_fields", None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import PARALLEL_FROM_ROWS, DateParts, LabelledClassifier
+from workflows.domain.model import PARALLEL_FROM_ROWS, LabelledClassifier
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +124,8 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OrdinalEncoder
+
+    from workflows.domain.model import DateParts
 
     coded = contract.of_kind("categorical") + contract.of_kind("boolean")
     numeric = contract.of_kind("numeric")
