@@ -61,11 +61,13 @@ def prepare(data: str, test_size: float, seed: int) -> Split:
 @task(enable_deck=True, deck_fields=(DeckField.TIMELINE,), **_sized("train"))
 def train(
     train: pd.DataFrame, test: pd.DataFrame, estimator: str, params: str, seed: int,
-    git_sha: str,
+    git_sha: str, data: str = "",
 ) -> training.TrainResult:  # fmt: skip
     with step("train"):
         params = TrainParams.from_json(estimator, params, seed)
-        result, scored, images = training.train(_settings(git_sha), train, test, params)
+        settings = _settings(git_sha)
+        settings = dataclasses.replace(settings, data=data or settings.data)  # for lineage
+        result, scored, images = training.train(settings, train, test, params)
     Deck("Evaluation", _deck_html(scored.metrics(), images))
     return result
 

@@ -105,6 +105,7 @@ def score(
         },
         {"model_version": version, "domain": settings.domain, "data": source},
         report.html,
+        scored=(sample.rows, source),
     )
     return result, report.html
 
