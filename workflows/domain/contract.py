@@ -56,6 +56,14 @@ class ContractError(PipelineError, ValueError):
     """The contract file itself is unreadable or inconsistent; the message names it."""
 
 
+# Cells that teams and tools write for "no value". Only an empty cell is missing
+# unless the contract lists a token; these are what `make contract` looks for.
+MARKERS = (
+    "NA", "N/A", "n/a", "na", "N.A.", "NaN", "nan", "NAN", "null", "NULL", "Null", "None",
+    "none", "NONE", "?", "-", "--", ".", "#N/A", "missing", "Missing", "MISSING",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class TableFormat:
     """How the CSV file is written (Parquet carries its own types and ignores this)."""
@@ -569,8 +577,11 @@ def dump(contract: Contract, notes: dict[str, str] | None = None, schema: str = 
         "thousands": table.thousands,
         "encoding": table.encoding,
     }
+    # A Parquet file carries its own types: a CSV dialect line would only mislead.
+    parquet = Path(contract.source).suffix.lower() in (".parquet", ".pq")
+    if not (parquet and table == TableFormat()):
+        out.append(f"table: {line(fmt)}  # how the CSV is written")
     out += [
-        f"table: {line(fmt)}  # how the CSV is written",
         "target:",
         f"  column: {line(contract.target)}",
         f"  positive: {line(contract.positive)}  # ROC AUC and served probabilities are for it",

@@ -17,7 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from workflows.domain.contract import DEFAULT_MIN_ROWS_PER_CLASS, Contract, Feature, TableFormat
+from workflows.domain.contract import (
+    DEFAULT_MIN_ROWS_PER_CLASS,
+    MARKERS,
+    Contract,
+    Feature,
+    TableFormat,
+)
 from workflows.domain.errors import PipelineError
 from workflows.domain.schema import examples, plain
 
@@ -30,12 +36,6 @@ _ID_NAMES = ("id", "key", "index", "uuid", "row", "rownames", "unnamed: 0")
 # A text column with more distinct values than this share of its rows is free
 # text (comments, names), not categories the model can learn from.
 FREE_TEXT_SHARE = 0.5
-# Cells that teams and tools write for "no value". Only an empty cell is missing
-# unless the contract lists a token; these are what `make contract` looks for.
-MARKERS = (
-    "NA", "N/A", "n/a", "na", "N.A.", "NaN", "nan", "NAN", "null", "NULL", "Null", "None",
-    "none", "NONE", "?", "-", "--", ".", "#N/A", "missing", "Missing", "MISSING",
-)  # fmt: skip
 # Integer codes are told apart from counts and scores by their name or their gaps.
 _CODE_NAMES = re.compile(
     r"(code|type|class|categor|group|kind|status|zip|postal|region|zone|sector)", re.I

@@ -188,7 +188,7 @@ def datetime_problems(present: pd.Series) -> list[str]:
     if len(bad):
         return [
             f"{len(bad)} value(s) that are not ISO dates (YYYY-MM-DD, optionally a time and "
-            f"a zone), e.g. {examples(bad)}"
+            f"a zone), e.g. {examples(bad)}{_marker_hint(bad)}"
         ]
     zoned = text.str.contains(_ZONED)
     if zoned.any() and not zoned.all():
@@ -197,6 +197,20 @@ def datetime_problems(present: pd.Series) -> list[str]:
             f"(e.g. {examples(text[~zoned])}): write every value with its zone, or none"
         ]
     return []
+
+
+def _marker_hint(values: pd.Series) -> str:
+    """A hint when every odd value is a spelling of "no value" (`NA`, `?`, ...):
+    only an empty cell is missing unless the contract lists the token."""
+    from workflows.domain.contract import MARKERS
+
+    tokens = sorted({str(v).strip() for v in values})
+    if not tokens or not set(tokens) <= set(MARKERS):
+        return ""
+    return (
+        f"; if {', '.join(map(repr, tokens))} stand for no value, set `missing: true` and "
+        f"`missing_values: {tokens}` for this column in the data contract"
+    )
 
 
 def _boolean_problems(present: pd.Series) -> list[str]:
@@ -210,7 +224,9 @@ def _boolean_problems(present: pd.Series) -> list[str]:
     spelled = as_text.map(lambda v: str(v).strip().lower() in ("true", "false"))
     odd = as_text[~spelled]
     if len(odd):
-        return [f"{len(odd)} value(s) that are not true/false, e.g. {examples(odd)}"]
+        return [
+            f"{len(odd)} value(s) that are not true/false, e.g. {examples(odd)}{_marker_hint(odd)}"
+        ]
     return [f"{len(as_text)} true/false value(s) stored as text, e.g. {examples(as_text)}"]
 
 
@@ -236,7 +252,7 @@ def _numeric_problems(present: pd.Series) -> list[str]:
             )
             return [
                 f"{len(not_numbers)} value(s) that are not numbers, e.g. "
-                f"{examples(not_numbers)}{hint}"
+                f"{examples(not_numbers)}{hint or _marker_hint(not_numbers)}"
             ]
         if len(as_text):
             return [

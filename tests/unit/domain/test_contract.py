@@ -127,3 +127,22 @@ def test_the_drafted_file_names_its_json_schema_on_the_first_line(tmp_path):
     contract = data_contract.load(Path(__file__).parents[3] / "contract.yaml")
     text = data_contract.dump(contract)
     assert text.splitlines()[0] == "# yaml-language-server: $schema=contract.schema.json"
+
+
+@pytest.mark.parametrize(
+    ("source", "has_dialect"),
+    [("exports/loans.csv", True), ("warehouse/loans.parquet", False), ("x/loans.PQ", False)],
+)
+def test_the_csv_dialect_line_is_written_only_where_a_csv_can_be_read(source, has_dialect):
+    import dataclasses
+
+    project = data_contract.load(Path(__file__).parents[3] / "contract.yaml")
+    contract = dataclasses.replace(project, source=source)
+    text = data_contract.dump(contract)
+    assert any(line.startswith("table:") for line in text.splitlines()) == has_dialect
+    import yaml
+
+    assert data_contract.from_dict(yaml.safe_load(text)) == contract
+    european = data_contract.TableFormat(delimiter=";", decimal=",")
+    kept = data_contract.dump(dataclasses.replace(contract, table=european))
+    assert "table: {delimiter: ;" in kept  # a dialect set by hand is never dropped

@@ -275,6 +275,14 @@ def _one_feature(feature: Feature, values: list) -> tuple[pd.DataFrame, Contract
          "column"),
         (Feature("size", "numeric", False), ["1,5", "2,25"] * 12,
          "they look like decimal commas: set table: {decimal: ','}"),
+        # A marker the contract does not list is named with the edit that lists it.
+        (Feature("size", "numeric", False), ["1.5", "NA", "2", " ? "] * 6,
+         "if '?', 'NA' stand for no value, set `missing: true` and `missing_values: "
+         "['?', 'NA']` for this column"),
+        (Feature("when", "datetime", False), ["2024-01-31", "n/a"] * 12,
+         "if 'n/a' stand for no value"),
+        (Feature("member", "boolean", False), [True, "null", False] * 8,
+         "if 'null' stand for no value"),
     ],
 )  # fmt: skip
 def test_bad_dates_tokens_and_decimals_are_named_with_the_column(feature, values, message):
@@ -283,6 +291,14 @@ def test_bad_dates_tokens_and_decimals_are_named_with_the_column(feature, values
         validate(frame, contract)
     assert f"column {feature.name!r}" in str(caught.value).splitlines()[0]
     assert message in str(caught.value)
+
+
+def test_a_real_word_among_the_markers_gets_no_missing_value_hint():
+    frame, contract = _one_feature(Feature("size", "numeric", False), ["1.5", "NA", "ten"] * 8)
+    with pytest.raises(DataValidationError) as caught:
+        validate(frame, contract)
+    assert "e.g. 'NA', 'ten'" in str(caught.value)
+    assert "stand for no value" not in str(caught.value)
 
 
 def test_dates_in_one_zone_or_none_pass_as_text():
