@@ -88,6 +88,7 @@ def _dataset(frame: pd.DataFrame, source: str, name: str, target: str | None = N
     """An MLflow dataset of `frame`: source, digest (md5 of every row's hash, 8
     hex digits, as MLflow writes digests), schema and profile."""
     import hashlib
+    import warnings
 
     import pandas as pd
     from mlflow.data.pandas_dataset import PandasDataset
@@ -96,6 +97,14 @@ def _dataset(frame: pd.DataFrame, source: str, name: str, target: str | None = N
         @property
         def profile(self):
             return {"num_rows": len(frame), "num_elements": int(frame.size)}
+
+        @property
+        def schema(self):
+            # Describes the table for lineage only (the model's signature comes from
+            # the contract), so MLflow's hint about integer columns is noise here.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer")
+                return super().schema
 
     hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     digest = hashlib.md5(hashed.tobytes() + "\0".join(map(str, frame.columns)).encode())
