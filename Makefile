@@ -66,7 +66,7 @@ WITH_DOCKER = ( unset DOCKER_ENGINE_STARTED; eval "$$(scripts/docker-engine.sh s
 
 test: ## All tests: unit, pipeline, integration, containers, static (installs every group)
 	@# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
-	@$(call WITH_DOCKER,$(UV) run --locked --all-groups python -m pytest) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
+	@$(call WITH_DOCKER,$(UV) run --locked --all-groups python -m pytest --durations=20) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
 test-unit: ## Unit tests only (fast; group drift)
 	$(call PY_WITH,drift) -m pytest tests/unit

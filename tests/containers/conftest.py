@@ -3,6 +3,7 @@ commit, and what a task pod gets. Needs a Docker engine (`make docker-engine`)."
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,12 @@ GIT_REF = "refs/heads/containers-test"
 # No Kubernetes here: deploy proves the model through MLflow in its own process
 # instead of rolling out model-<domain> (test_serving_container runs that Deployment).
 NO_CLUSTER = {"DEPLOY_TARGET": "local"}
+# The pods train on a fixture table and its contract, never on the project's own:
+# a team's contract (drafted by `make contract` from a table whose reachable score
+# may sit below the project's min_auc, at a path no container sees) must not turn
+# these tests red. The fixture's gate is the integration tests' threshold.
+FIXTURE = "/fixture"
+FIXTURE_MIN_AUC = 0.8
 
 
 def pytest_collection_modifyitems(items):
@@ -122,18 +129,35 @@ def packaged(pipeline_image, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def pod(services) -> Pod:
-    """A task pod's world: Flyte's bucket in the test S3, the values' environment."""
+def fixture_table(tmp_path_factory) -> Path:
+    """A folder with the wide fixture's contract.yaml and table.csv, mounted at FIXTURE."""
+    from tests.fixtures.tables import case
+
+    folder = tmp_path_factory.mktemp("fixture")
+    contract, data = case("wide", folder)
+    shutil.copyfile(contract, folder / "contract.yaml")
+    shutil.move(data, folder / "table.csv")
+    folder.chmod(0o755)  # the images run as a non-root user
+    return folder
+
+
+@pytest.fixture(scope="session")
+def pod(services, fixture_table) -> Pod:
+    """A task pod's world: Flyte's bucket in the test S3, the values' environment,
+    and the fixture contract (CONTRACT=) with its table mounted read-only."""
     bucket = pods.flyte_storage_bucket()
     client = services.s3.client()
     client.create_bucket(Bucket=bucket)
-    return Pod(s3=client, bucket=bucket, env=pods.task_pod_env(services))
+    env = {**pods.task_pod_env(services), "CONTRACT": f"{FIXTURE}/contract.yaml"}
+    return Pod(client, bucket, env, volumes=(f"{fixture_table}:{FIXTURE}:ro",))
 
 
 def execute(packaged, pod, **inputs):
-    """One execution with a fresh name; the pod's environment minus the cluster rollout."""
+    """One execution with a fresh name, on the fixture table and threshold unless
+    `inputs` say otherwise; the pod's environment minus the cluster rollout."""
     name = f"c{uuid.uuid4().hex[:12]}"
-    local_pod = Pod(pod.s3, pod.bucket, {**pod.env, **NO_CLUSTER}, pod.docker_network)
+    inputs = {"data": f"{FIXTURE}/table.csv", "min_auc": FIXTURE_MIN_AUC, **inputs}
+    local_pod = dataclasses.replace(pod, env={**pod.env, **NO_CLUSTER})
     return run_workflow(packaged, flyte.LAUNCH_PLAN, inputs, local_pod, name)
 
 

@@ -76,6 +76,7 @@ class Pod:
     bucket: str
     env: dict[str, str]
     docker_network: str = "host"  # the test services listen on the host's loopback
+    volumes: tuple[str, ...] = ()  # `host:container:ro` mounts (the tests' fixture table)
 
 
 @dataclass
@@ -241,6 +242,7 @@ def docker_run(task, pod: Pod, execution: str) -> list[str]:
     env = {**_execution_env(task, execution), **{kv.key: kv.value for kv in task.container.env}}
     env.update(pod.env)
     cmd = ["docker", "run", "--rm", f"--network={pod.docker_network}"]
+    cmd += [f"--volume={volume}" for volume in pod.volumes]
     return cmd + [f"--env={k}={v}" for k, v in sorted(env.items())]
 
 
