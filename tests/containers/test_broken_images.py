@@ -3,6 +3,7 @@ project whose Dockerfile lost one line are built and run like the real one."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import uuid
 
@@ -37,10 +38,13 @@ def test_a_broken_image_fails_the_first_task_saying_why(
     tag = f"{pipeline_image.rsplit(':', 1)[0]}:broken-{broken}"
     build_image(context_copy(tmp_path, "Dockerfile", lambda d: without(d, text)), tag)
     packaged = read_package(package(tmp_path / "package.tgz", tag))
+    # The image's own contract, as in the cluster: no fixture contract mounted.
+    env = {k: v for k, v in pod.env.items() if k != "CONTRACT"}
+    own = dataclasses.replace(pod, env=env, volumes=())
     try:
         with pytest.raises(NodeFailed) as failed:
             name = f"broken{uuid.uuid4().hex[:8]}"
-            run_workflow(packaged, flyte.LAUNCH_PLAN, {}, pod, name)
+            run_workflow(packaged, flyte.LAUNCH_PLAN, {}, own, name)
     finally:
         subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True)
 
