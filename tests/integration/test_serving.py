@@ -34,7 +34,7 @@ from workflows.domain import schema
 from workflows.domain.training import TrainParams, features_and_target
 from workflows.gateways.deployer import invocations_payload
 from workflows.gateways.registry import Registry
-from workflows.serving import batching, hosting, launcher
+from workflows.serving import app, batching, hosting, launcher
 from workflows.settings import Settings
 from workflows.steps import training
 
@@ -177,7 +177,7 @@ def host(trained):
     registry = Registry(settings)
     served = hosting.load_version(registry, registry.alias_target(DOMAIN))
     following = hosting.Host(registry, DOMAIN, served, poll_seconds=0.2)
-    with hosting.hosting(following, port=_free_port()) as (url, _):
+    with app.hosting(following, port=_free_port()) as (url, _):
         yield following, url
 
 

@@ -158,28 +158,51 @@ def _reading(source: str, reader, *args, **kwargs) -> pd.DataFrame:
 
 
 def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]:
-    """The table `source` in pieces of at most `rows` rows, as `load` reads it:
-    a CSV or Parquet file is never held whole in memory."""
+    """The table `source` in pieces of at most `rows` rows: a CSV or Parquet file
+    is never held whole in memory. A CSV's columns are typed from the contract
+    (`typed_by_contract`), never guessed piece by piece: a later piece that looks
+    different (an id numeric in the first, text in the second) reads the same way."""
     suffix = Path(source.split("?", 1)[0]).suffix.lower()
     if suffix == ".parquet" or suffix == ".pq":
         yield from _parquet_chunks(source, rows)
     elif suffix == ".csv":
+        import pandas as pd
+
         _read_csv(source, [], nrows=1)  # the header checks, on one row
-        text = contract.of_kind("categorical")
-        with _reading(source, _csv_reader, source, text, rows) as reader:
-            yield from reader
+        with _reading(source, pd.read_csv, source, dtype=str, chunksize=rows) as reader:
+            for piece in reader:
+                yield typed_by_contract(piece, contract)
     else:
         table = load(source, contract)
         for start in range(0, len(table), rows):
             yield table.iloc[start : start + rows].reset_index(drop=True)
 
 
-def _csv_reader(source: str, text_columns: list[str], rows: int):
+_SPELLED = {"true": True, "false": False}
+
+
+def typed_by_contract(text: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """A CSV piece read as text, each feature typed by its kind in the contract:
+    numeric as float64, boolean as True/False (spelled true/false in any case),
+    categorical and every other column kept as the text written. A column with a
+    value of another kind is left as text, so validation names it; never coerced."""
+    import numpy as np
     import pandas as pd
 
-    names = pd.read_csv(source, nrows=0).columns
-    dtype = {name: str for name in text_columns if name in names}
-    return pd.read_csv(source, dtype=dtype, chunksize=rows)
+    typed = text.copy()
+    for feature in contract.features:
+        if feature.name not in text.columns or feature.kind == "categorical":
+            continue
+        column = text[feature.name]
+        present = column.notna()
+        if feature.kind == "numeric":
+            parsed = pd.to_numeric(column, errors="coerce").astype("float64")
+        else:
+            spelled = column.astype(object).map(lambda v: _SPELLED.get(str(v).strip().lower()))
+            parsed = spelled.where(present, np.nan).astype(object)
+        if not (parsed.isna() & present).any():
+            typed[feature.name] = parsed
+    return typed
 
 
 def _parquet_chunks(source: str, rows: int) -> Iterator[pd.DataFrame]:

@@ -92,15 +92,27 @@ def validate(
     return frame
 
 
+def validate_request(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Rows sent to the served model: checked as rows to score are, except that only
+    the features are required (ignored columns and the target may come along and are
+    left out by the model); any other column is refused by name, as in batch scoring."""
+    return _validate_piece(frame, contract, contract.feature_names, "")
+
+
 def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str) -> pd.DataFrame:
     required = [c for c in contract.columns if c != contract.target]
+    return _validate_piece(frame, contract, required, path or "the data contract")
+
+
+def _validate_piece(frame, contract: Contract, required: list[str], path: str) -> pd.DataFrame:
+    """path: the contract file a column mismatch hints at redrafting; "" for no hint."""
     problems = _column_problems(frame, contract, required)
     for feature in contract.features:
         if feature.name in frame.columns:
             column = frame[feature.name]
             problems += [(feature.name, p) for p in _feature_problems(column, feature, True)]
     if problems:
-        raise DataValidationError(problems, _hint(problems, contract, path))
+        raise DataValidationError(problems, _hint(problems, contract, path) if path else "")
     return frame
 
 

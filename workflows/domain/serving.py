@@ -10,8 +10,12 @@ previous model back. The alias it stands for is recorded in an annotation.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from workflows.domain.names import check_dns_label
+
+if TYPE_CHECKING:
+    from workflows.domain.contract import Contract
 
 PORT = 8080  # the scoring server's port in the pod
 SERVICE_PORT = 80
@@ -175,3 +179,50 @@ def reapplicable(live: dict) -> dict:
         "metadata": kept,
         "spec": live["spec"],
     }
+
+
+_JSON_TYPES = {"numeric": "number", "categorical": "string", "boolean": "boolean"}
+
+
+def request_schema(contract: Contract) -> dict:
+    """The OpenAPI requestBody of POST /invocations: MLflow's `dataframe_records`
+    and `dataframe_split`, each column with its kind and whether it may be missing."""
+    columns = {}
+    for feature in contract.features:
+        kind = {"type": _JSON_TYPES[feature.kind]}
+        may = "may be missing (null)" if feature.missing else "never missing"
+        columns[feature.name] = {
+            **({"anyOf": [kind, {"type": "null"}]} if feature.missing else kind),
+            "description": f"{feature.kind}; {may}",
+        }
+    names = contract.feature_names
+    records = {
+        "type": "array",
+        "items": {"type": "object", "properties": columns, "required": names},
+    }
+    split = {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "array", "items": {"type": "string", "enum": names}},
+            "data": {
+                "type": "array",
+                "items": {"type": "array", "prefixItems": list(columns.values())},
+            },
+        },
+        "required": ["columns", "data"],
+    }
+    body = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"dataframe_records": records},
+                "required": ["dataframe_records"],
+            },
+            {
+                "type": "object",
+                "properties": {"dataframe_split": split},
+                "required": ["dataframe_split"],
+            },
+        ]
+    }
+    return {"required": True, "content": {"application/json": {"schema": body}}}

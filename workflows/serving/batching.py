@@ -163,9 +163,13 @@ class Batcher:
 
     def submit(self, served: object, body: bytes, content_type: str) -> tuple[int, dict]:
         """The answer to one request; raises what `score` raised for it."""
+        return self.enqueue(served, body, content_type).result()
+
+    def enqueue(self, served: object, body: bytes, content_type: str) -> Future:
+        """A future of the answer to one request (the ASGI app awaits it)."""
         queued = _Queued((served, body, content_type))
         self._queue.put(queued)
-        return queued.answer.result()
+        return queued.answer
 
     def stop(self) -> None:
         self._queue.put(None)
