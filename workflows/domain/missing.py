@@ -53,7 +53,9 @@ def model_rows(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
         column = frame[feature.name]
         absent = column.isna().to_numpy()
         if feature.kind == "numeric":
-            columns[feature.name] = pd.to_numeric(column, errors="raise").astype("float64")
+            # NaT as a number would be -9.2e18: every missing value becomes NaN first.
+            present = column.astype(object).where(~absent, np.nan)
+            columns[feature.name] = pd.to_numeric(present, errors="raise").astype("float64")
         else:
             values = column.astype(object).to_numpy(copy=True)
             if feature.kind == "boolean":  # numpy's bool_ as Python's: one kind of True

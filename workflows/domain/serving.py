@@ -1,6 +1,7 @@
 """The serving Deployment and Service of one domain, as Kubernetes manifests. Pure.
 
-`model-<domain>` runs MLflow's scoring server in the pipeline's own image. The
+`model-<domain>` runs this project's serving app (`python -m workflows serve`,
+the one `make serve` runs) in the pipeline's own image. The
 pod serves a pinned version (`models:/<name>/<version>`), not the alias: a pod
 restarted later then loads what the manifest says, never whatever the alias
 points at by then, and putting the previous manifest back really puts the
@@ -68,16 +69,14 @@ def serving_manifests(
     container = {
         "name": "model",
         "image": image,
+        # The same app as `make serve` (workflows/serving/app.py), on this version fixed.
         "command": [
-            *("mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local"),
-            *("-h", "0.0.0.0", "-p", str(PORT)),
+            *("python", "-m", "workflows", "serve", "--domain", domain),
+            *("--model-version", version, "--host", "0.0.0.0", "--port", str(PORT)),
         ],
         "env": [
             {"name": "MLFLOW_TRACKING_URI", "value": tracking_uri},
-            # mlflow refuses to load any sklearn model, skops included, without it.
-            # The deploy step checks this version against the code's skops
-            # allow-list (TRUSTED_TYPES) before it applies this manifest.
-            {"name": "MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "value": "true"},
+            {"name": "MODEL_NAME", "value": model_name},
             # The root filesystem is read-only: caches and the model download go to /tmp.
             {"name": "HOME", "value": "/tmp"},
         ],

@@ -62,10 +62,12 @@ def test_the_pod_serves_the_pinned_version(model_name, version, domain):
     template = deployment["spec"]["template"]
     (container,) = template["spec"]["containers"]
     command = container["command"]
-    assert command[:3] == ["mlflow", "models", "serve"]
-    assert command[command.index("-m") + 1] == f"models:/{model_name}/{version}"
-    assert command[command.index("--env-manager") + 1] == "local"
-    assert command[command.index("-p") + 1] == str(PORT)
+    assert command[:4] == ["python", "-m", "workflows", "serve"]  # the app `make serve` runs
+    assert command[command.index("--model-version") + 1] == version
+    assert command[command.index("--domain") + 1] == domain
+    assert command[command.index("--port") + 1] == str(PORT)
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MODEL_NAME"] == model_name
     annotations = template["metadata"]["annotations"]
     assert f"models:/{model_name}/{version}" in annotations.values()
     assert f"{model_name}@{domain}" in annotations.values()
