@@ -148,7 +148,9 @@ def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[s
         return []
     missing = column.isna()
     problems = []
-    if len(column) and missing.all() and not (piece and feature.missing):
+    # A piece of rows (a request of one row, say) may be all empty: it is then
+    # refused for `missing: false` by the count below, not as an empty column.
+    if len(column) and missing.all() and not piece:
         return ["entirely empty: every value is missing"]
     if missing.any() and not feature.missing:
         problems.append(
