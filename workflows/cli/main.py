@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workflows.cli import contract, run, score, serve
+from workflows.cli.refusal import INVALID, refuse
 
 COMMANDS = {
     "run": run,
@@ -14,10 +15,18 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """A wrong argument is a refusal like any other: one `error:` line naming it
+    (argparse's own prints the whole usage block first), exit 2."""
+
+    def error(self, message: str):
+        raise SystemExit(refuse(f"{message}\n  ({self.prog} --help lists the options)", INVALID))
+
+
 def parser() -> argparse.ArgumentParser:
     import workflows.cli
 
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="python -m workflows",
         description=workflows.cli.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
