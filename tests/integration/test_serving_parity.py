@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests.integration.services import free_port
 from workflows.domain import contract as data_contract
 from workflows.domain import data, missing, schema
 from workflows.domain.contract import Contract, Feature
@@ -53,12 +54,6 @@ CONTRACT = Contract(
     ignore={"customer id": "unique per row"},
 )
 CATEGORIES = [f"level {i}" for i in range(5)]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +104,7 @@ def _start(env: dict, port: int, *args: str) -> subprocess.Popen:
 def server(trained):
     """The real server, with small limits so the tests stay small."""
     _, env, _ = trained
-    port = _free_port()
+    port = free_port()
     limits = ("--max-body-mb", "0.05", "--body-seconds", "1", "--header-seconds", "2")
     process = _start(env, port, *limits)
     yield f"http://127.0.0.1:{port}", port, process
@@ -164,7 +159,7 @@ def requests(draw, bad: bool = False) -> tuple[pd.DataFrame, set[str]]:
     columns = {}
     for feature in CONTRACT.features:
         columns[feature.name] = [_value(draw, feature, feature.missing) for _ in range(size)]
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame(columns, dtype=object)  # a null may go anywhere
     frame["customer id"] = [f"c-{i}" for i in range(size)]
     faults: set[str] = set()
     if bad:
@@ -411,7 +406,7 @@ def test_a_wrong_content_length_is_answered_not_hung_and_the_server_keeps_servin
 
 def test_sigterm_lets_the_request_in_flight_finish(trained):
     _, env, _ = trained
-    port = _free_port()
+    port = free_port()
     process = _start(env, port)
     body = _body()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:

@@ -86,7 +86,7 @@ def limits(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
-    from workflows.serving.hosting import HostingError
+    from workflows.serving.errors import HostingError
     from workflows.settings import Settings, SettingsError
 
     launcher.stop_on_signals()

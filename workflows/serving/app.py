@@ -25,7 +25,7 @@ import contextlib
 import errno
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
@@ -34,7 +34,8 @@ from starlette.requests import ClientDisconnect
 
 from workflows.domain.serving import request_schema
 from workflows.serving.batching import Batcher
-from workflows.serving.hosting import VERSION_HEADER, Host, HostingError, score, to_json
+from workflows.serving.errors import HostingError
+from workflows.serving.hosting import VERSION_HEADER, Host, score, to_json
 
 MB = 1024 * 1024
 
@@ -203,9 +204,18 @@ def bind(address: str, port: int) -> socket.socket:
     return sock
 
 
-def server(app, limits: Limits):
-    """A uvicorn Server for `app` with `limits`; run it with `.run(sockets=[bind(...)])`."""
+def server(app, limits: Limits, stop_requested: Callable[[], bool] = lambda: False):
+    """A uvicorn Server for `app` with `limits`; run it with `.run(sockets=[bind(...)])`.
+
+    stop_requested: polled every tick; True drains and stops the server as SIGTERM
+    does (a signal that came before uvicorn took the signals over is not lost)."""
     import uvicorn
+
+    class Server(uvicorn.Server):
+        async def on_tick(self, counter: int) -> bool:
+            if stop_requested():
+                self.should_exit = True
+            return await super().on_tick(counter)
 
     config = uvicorn.Config(
         app,
@@ -217,7 +227,7 @@ def server(app, limits: Limits):
         log_level="warning",
         access_log=False,  # one line per request would drown the terminal
     )
-    return uvicorn.Server(config)
+    return Server(config)
 
 
 def url_of(sock: socket.socket) -> str:
@@ -252,14 +262,16 @@ def hosting(
         sock.close()
 
 
-def serve_here(host: Host, sock: socket.socket, limits: Limits) -> None:
-    """Serve on this (main) thread until SIGINT or SIGTERM, then drain: uvicorn
-    stops taking connections and finishes the requests in flight."""
+def serve_here(
+    host: Host, sock: socket.socket, limits: Limits, stop_requested: Callable[[], bool]
+) -> None:
+    """Serve on this (main) thread until SIGINT, SIGTERM or stop_requested(), then
+    drain: uvicorn stops taking connections and finishes the requests in flight."""
     app, batcher = create_app(host, limits)
     follower = threading.Thread(target=host.follow, name="follow-alias", daemon=True)
     follower.start()
     try:
-        server(app, limits).run(sockets=[sock])
+        server(app, limits, stop_requested).run(sockets=[sock])
     finally:
         host.stop()
         batcher.stop()

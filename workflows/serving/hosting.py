@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from mlflow.exceptions import MlflowException
 
 from workflows.domain import missing, schema
+from workflows.serving.errors import HostingError
 
 if TYPE_CHECKING:
     from workflows.domain.contract import Contract
@@ -45,11 +46,6 @@ if TYPE_CHECKING:
 
 VERSION_HEADER = "MLflow-Model-Version"
 MAX_MESSAGE = 400  # characters of an MLflow error kept in a 400
-
-
-class HostingError(RuntimeError):
-    """A version could not be loaded or failed its smoke check, or the port is taken;
-    the message says which."""
 
 
 @dataclass(frozen=True)

@@ -299,4 +299,4 @@ def serve_in_process(
         f"{follows}; Ctrl-C stops\n"
     )
     print(example_request(url, served.example), flush=True)
-    app.serve_here(host, sock, limits or app.Limits())
+    app.serve_here(host, sock, limits or app.Limits(), lambda: _SHUTDOWN.requested is not None)

@@ -143,3 +143,21 @@ def test_a_live_deployment_becomes_a_manifest_that_puts_it_back():
     assert again["spec"] == deployment["spec"]
     assert again["metadata"] == {**deployment["metadata"], "annotations": {"team": "risk"}}
     assert "status" not in again
+
+
+def test_the_request_schema_documents_each_column_its_kind_and_missing():
+    from workflows.domain.contract import Contract, Feature
+    from workflows.domain.serving import request_schema
+
+    contract = Contract(
+        "y", 1, 0, (Feature("age", "numeric", False), Feature("plan", "categorical", True))
+    )
+    schema = request_schema(contract)["content"]["application/json"]["schema"]
+    records = schema["oneOf"][0]["properties"]["dataframe_records"]["items"]
+    assert records["required"] == ["age", "plan"]
+    assert records["properties"]["age"] == {
+        "type": "number",
+        "description": "numeric; never missing",
+    }
+    assert records["properties"]["plan"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert records["properties"]["plan"]["description"] == "categorical; may be missing (null)"
