@@ -435,3 +435,15 @@ def test_ping_health_version_carry_the_version(server):
         document = json.load(response)
     text = json.dumps(document["paths"]["/invocations"])
     assert "numeric; may be missing (null)" in text and "boolean; never missing" in text
+
+
+def test_a_client_that_never_finishes_its_headers_is_dropped(server):
+    """--header-seconds 2: a connection trickling headers is closed, not held."""
+    url, port, _ = server
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+        assert sock.recv(1024) == b""  # closed by the server
+    assert 1.5 < time.monotonic() - started < 6
+    status, _, _ = _post(url, _records(_row()))
+    assert status == 200
