@@ -51,6 +51,18 @@ def model_rows(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     columns = {}
     for feature in contract.features:
         column = frame[feature.name]
+        kind = getattr(column.dtype, "kind", "")  # numpy's own dtypes only, not pandas' Int64
+        if feature.kind == "numeric" and kind == "f" and isinstance(column.dtype, np.dtype):
+            columns[feature.name] = column.to_numpy(dtype="float64")  # already one marker: NaN
+            continue
+        if (
+            feature.kind == "numeric"
+            and kind in "iu"
+            and kind
+            and isinstance(column.dtype, np.dtype)
+        ):
+            columns[feature.name] = column.to_numpy(dtype="float64")  # never missing
+            continue
         absent = column.isna().to_numpy()
         if feature.kind == "numeric":
             # NaT as a number would be -9.2e18: every missing value becomes NaN first.
