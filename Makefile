@@ -72,8 +72,8 @@ test: ## All tests: unit, pipeline, integration, containers, static (installs ev
 test-unit: ## Unit tests only (fast; group drift)
 	$(call PY_WITH,drift) -m pytest tests/unit
 
-test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store (group drift)
-	$(call PY_WITH,drift) -m pytest tests/pipeline
+test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store (groups drift, datasets)
+	$(call PY_WITH,drift datasets) -m pytest tests/pipeline
 
 test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package (group static)
 	$(call PY_WITH,static) -m pytest tests/static

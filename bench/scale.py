@@ -1,10 +1,12 @@
-"""How the pipeline's cost grows with data: synthetic sets of 10k, 100k and 1M rows.
+"""How the pipeline's cost grows with data: tables of 10k, 100k and 1M rows x 30
+columns as teams have them (20 numeric, 6 categorical, 2 boolean, 1 date, one
+identifier; a third of the features with ~3 % missing values), written as CSV.
 
-Each size is one `python -m workflows run` with ROWS=<n> in a fresh SQLite
-store; wall times per step come from its --timings file, peak memory from the
-process's own rusage (os.wait4). MIN_AUC is 0.9 here: the bench measures cost,
-not quality, and a gate failure would stop the run before register and deploy
-(the ROC AUC each size reached is reported; 1M rows scored 0.98).
+Each size is one `python -m workflows run` with DATA=<the CSV> and the table's
+own contract in a fresh SQLite store; wall times per step come from its
+--timings file, peak memory from the process's own rusage (os.wait4). MIN_AUC
+is 0.6 here: the bench measures cost, not quality, and a gate failure would stop
+the run before register and deploy (the ROC AUC each size reached is reported).
 """
 
 from __future__ import annotations
@@ -22,11 +24,38 @@ from bench import run_env
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 100_000, 1_000_000)
-MIN_AUC = "0.9"
+MIN_AUC = "0.6"
+
+
+def contract():
+    """The bench table's contract: 29 features of every kind, an identifier."""
+    from workflows.domain.contract import Contract, Feature
+
+    kinds = ["numeric"] * 20 + ["categorical"] * 6 + ["boolean"] * 2 + ["datetime"]
+    features = tuple(
+        Feature(f"{kind} {index}", kind, index % 3 == 0) for index, kind in enumerate(kinds)
+    )
+    return Contract("outcome", "yes", "no", features, ignore={"customer id": "identifier"})
+
+
+def write_table(rows: int, folder: Path) -> tuple[Path, Path]:
+    """(contract path, CSV path) of a `rows`-row table in `folder`."""
+    from workflows.domain import contract as data_contract
+    from workflows.domain.data import synthetic
+
+    shape = contract()
+    path = folder / "contract.yaml"
+    path.write_text(data_contract.dump(shape, schema=""))
+    table = synthetic(rows, shape, seed=rows)
+    table["customer id"] = [f"{i:08d}" for i in range(rows)]  # leading zeros
+    data = folder / "table.csv"
+    table.to_csv(data, index=False)
+    return path, data
 
 
 def one_size(rows: int, store: Path) -> dict:
-    env = run_env(store, ROWS=str(rows), MIN_AUC=MIN_AUC)
+    contract_path, data = write_table(rows, store)
+    env = run_env(store, DATA=str(data), CONTRACT=str(contract_path), MIN_AUC=MIN_AUC)
     timings = store / "timings.json"
     command = [sys.executable, "-m", "workflows", "run", "--timings", str(timings)]
     started = time.perf_counter()
@@ -66,7 +95,8 @@ def measure(sizes: tuple[int, ...] = SIZES) -> dict:
 
 def report(result: dict) -> str:
     lines = [
-        f"scale: synthetic rows, one run each ({result['cpus']} CPUs, MIN_AUC {result['min_auc']})",
+        f"scale: CSV tables x 30 columns, one run each ({result['cpus']} CPUs, "
+        f"MIN_AUC {result['min_auc']})",
         f"  {'rows':>10} {'prepare s':>10} {'train s':>9} {'total s':>9} {'peak MB':>9} "
         f"{'ROC AUC':>8} {'x total':>8} {'x memory':>9}",
     ]

@@ -13,6 +13,7 @@ from pathlib import Path
 from workflows import identity
 from workflows.domain.environments import DOMAINS, is_release_tag
 from workflows.flyte import schedules
+from workflows.settings import SettingsError, task_resources
 
 from . import flyte, gitrepo
 from .errors import FAILED, USAGE, CiError
@@ -84,6 +85,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_package(args: argparse.Namespace) -> int:
     p = _allowed(_plan(args))
     schedules.read()  # what the package bakes in: a bad setting is named before pyflyte runs
+    task_resources()  # likewise each task's requests and limits
     output = Path(args.output)
     runner = Runner(args.dry_run, ROOT)
     if not args.dry_run:
@@ -259,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except (RefError, CiError, schedules.ScheduleError) as err:
+    except (RefError, CiError, schedules.ScheduleError, SettingsError) as err:
         print(f"ci: error: {err}", file=sys.stderr)
         return err.code if isinstance(err, CiError) else USAGE
     except KeyboardInterrupt:

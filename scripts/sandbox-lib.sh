@@ -22,6 +22,12 @@ GIT_REMOTE=sandbox
 GITEA_ADMIN=sandbox-admin
 GITEA_URL=http://gitea.localhost:8080
 READY_TIMEOUT=${SANDBOX_TIMEOUT:-600}  # seconds per component
+# The machine the sandbox is sized for (docs/sandbox.md): what Docker may use.
+# The pods' requests at a delivery's peak fit it with room left for k3s
+# (tests/static/test_cluster_resources.py adds them up); the preflight checks it.
+MIN_CPUS=2
+MIN_MEMORY_GIB=6
+MIN_DISK_GB=20
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'sandbox: %s\n' "$*" >&2; exit 1; }

@@ -28,10 +28,18 @@ SERVING_NAMESPACE     namespace of `model-<domain>`; default: <flyte project>-<d
                       the namespace Flyte runs the domain's tasks in (an RFC 1123 label)
 SERVING_IMAGE         image of the serving pods; `ci package` sets it in every task to
                       the pipeline image the task runs in (else FLYTE_INTERNAL_IMAGE)
+TASK_RESOURCES        each Flyte task pod's requests and limits, read when the package
+                      is built: a JSON object over the defaults (TASK_RESOURCE_DEFAULTS),
+                      e.g. '{"train": {"memory": "2Gi", "memory_limit": "4Gi"}}'; keys
+                      cpu, memory, cpu_limit, memory_limit. The defaults fit the sandbox's
+                      stated minimum (docs/sandbox.md); the sandbox's Flyte
+                      `task_resources` defaults are DEFAULT_TASK_RESOURCES
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -46,6 +54,7 @@ from workflows.domain.drift import DEFAULT_DRIFT_LIMIT, check_drift_limit
 from workflows.domain.environments import DOMAINS
 from workflows.domain.gate import check_min_auc
 from workflows.domain.names import check_dns_label, check_model_name
+from workflows.domain.resources import PodResources
 from workflows.domain.training import DEFAULT_ESTIMATOR
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +62,17 @@ LOCAL_STORE = PROJECT_ROOT / ".mlflow"
 CONTRACT_FILE = PROJECT_ROOT / "contract.yaml"
 DEPLOY_TARGETS = ("local", "kubernetes")
 DEFAULT_MIN_DELTA = 0.0
+
+# A task pod imports the whole pipeline (~400 MB measured for `make run` end to
+# end); training and scoring hold the data and the model besides. CPU limits
+# let a task use the machine when it is free: only requests reserve.
+# The pipeline's Flyte tasks (workflows/flyte/tasks.py), the keys of TASK_RESOURCES.
+TASK_NAMES = ("prepare", "train", "gate", "register", "challenge", "deploy", "score", "keep_model")
+DEFAULT_TASK_RESOURCES = PodResources(cpu="250m", memory="512Mi", cpu_limit="2", memory_limit="1Gi")
+TASK_RESOURCE_DEFAULTS = {
+    "train": PodResources(cpu="500m", memory="768Mi", cpu_limit="2", memory_limit="2Gi"),
+    "score": PodResources(cpu="250m", memory="768Mi", cpu_limit="2", memory_limit="2Gi"),
+}
 
 
 class SettingsError(ValueError):
@@ -122,6 +142,42 @@ class Settings:
             ),
             serving_image=image,
         )
+
+
+def task_resources(env: dict[str, str] | None = None) -> dict[str, PodResources]:
+    """{task name: its pod's requests and limits}: TASK_RESOURCES over the defaults.
+
+    Raises SettingsError naming the task and key when TASK_RESOURCES is not a JSON
+    object of known tasks and keys, a quantity does not parse, or a request is
+    above its limit.
+    """
+    tasks = TASK_NAMES
+    text = (os.environ if env is None else env).get("TASK_RESOURCES", "").strip()
+    try:
+        overrides = json.loads(text) if text else {}
+    except json.JSONDecodeError as err:
+        raise SettingsError(f"TASK_RESOURCES: not JSON ({err.msg})") from None
+    if not isinstance(overrides, dict):
+        raise SettingsError("TASK_RESOURCES: must be a JSON object of task names")
+    unknown = sorted(set(overrides) - set(tasks))
+    if unknown:
+        raise SettingsError(
+            f"TASK_RESOURCES: unknown task {unknown[0]!r}; tasks: {', '.join(tasks)}"
+        )
+    keys = {f.name for f in dataclasses.fields(PodResources)}
+    sized = {}
+    for name in tasks:
+        given = overrides.get(name, {})
+        if not isinstance(given, dict) or set(given) - keys:
+            raise SettingsError(
+                f"TASK_RESOURCES[{name!r}]: a JSON object with keys {', '.join(sorted(keys))}"
+            )
+        base = TASK_RESOURCE_DEFAULTS.get(name, DEFAULT_TASK_RESOURCES)
+        try:
+            sized[name] = dataclasses.replace(base, **{k: str(v) for k, v in given.items()}).check()
+        except ValueError as err:
+            raise SettingsError(f"TASK_RESOURCES[{name!r}]: {err}") from None
+    return sized
 
 
 def _artifact_root(tracking_uri: str) -> str | None:

@@ -239,3 +239,48 @@ def test_make_contract_then_run_on_a_csv_with_no_code_edits(tmp_path):
     done = cli(tmp_path, {"CONTRACT": str(contract), "MIN_AUC": "0.7"}, "run")
     assert done.returncode == 0, done.stderr
     assert "@development -> v1" in done.stdout
+
+
+def test_the_run_lists_its_datasets_and_the_version_carries_the_digest(store, wide):
+    deployment = run(data=wide, seed=1)
+
+    version = store.client.get_model_version(store.name, deployment.version)
+    inputs = store.client.get_run(version.run_id).inputs.dataset_inputs
+    contexts = {
+        next(t.value for t in i.tags if t.key == "mlflow.data.context"): i.dataset for i in inputs
+    }
+    assert set(contexts) == {"training", "evaluation"}
+    training = contexts["training"]
+    assert wide in training.source and training.name == "wide.csv"
+    assert '"num_rows"' in training.profile and training.schema
+    assert version.tags["training_dataset_digest"] == training.digest
+    assert contexts["evaluation"].digest != training.digest
+
+
+def test_duplicates_are_counted_and_a_leaking_feature_is_named(
+    store, tmp_path, monkeypatch, capsys
+):
+    contract_path, data = fixtures.case("imbalanced", tmp_path)
+    table = pd.read_csv(data)
+    table["status at exit"] = table["churned"].map({"Yes": "closed", "No": "open"})  # a leak
+    table = pd.concat([table, table.head(300)], ignore_index=True)  # 300 copies
+    table.to_csv(data, index=False)
+    contract = data_contract.load(contract_path)
+    leaking = dataclasses.replace(
+        contract,
+        features=(
+            *contract.features,
+            data_contract.Feature("status at exit", "categorical", False),
+        ),
+    )
+    (tmp_path / "leaking.yaml").write_text(data_contract.dump(leaking))
+    monkeypatch.setenv("CONTRACT", str(tmp_path / "leaking.yaml"))
+
+    deployment = run(data=data, seed=1)
+
+    said = capsys.readouterr().err
+    copies = int(table.duplicated(subset=leaking.feature_names).sum())
+    assert copies >= 300 and f"{copies} duplicate row(s)" in said
+    assert "possible leak: 'status at exit' alone reaches ROC AUC 1.0000" in said
+    version = store.client.get_model_version(store.name, deployment.version)
+    assert store.client.get_run(version.run_id).data.tags["possible_leak"] == "status at exit"

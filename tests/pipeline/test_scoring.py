@@ -149,3 +149,14 @@ def test_drift_starts_the_training_launch_plan_only_when_turned_on(trained):
     assert runs() == before  # off by default
     score(data=str(folder / "drifted.csv"), out=str(folder / "b.parquet"), retrain_on_drift=True)
     assert runs() == before + 1  # one training run, on the contract's source
+
+
+def test_the_scoring_run_lists_the_table_it_scored(trained):
+    registry, _, data, folder, _ = trained
+    _, result = score(data=data, out=str(folder / "lineage.parquet"))
+
+    inputs = registry.client.get_run(result.run_id).inputs.dataset_inputs
+    assert [t.value for i in inputs for t in i.tags if t.key == "mlflow.data.context"] == [
+        "scoring"
+    ]
+    assert data in inputs[0].dataset.source and inputs[0].dataset.digest

@@ -3,17 +3,21 @@
 Kubernetes kinds against the 1.32 schemas with unknown fields as errors;
 HelmChart, EventBus, EventSource and Sensor against this project's closed JSON
 schemas; Argo workflows against hera's models made strict; the k3d config
-against a closed schema of k3d's v1alpha5 Simple config.
+against a closed schema of k3d's v1alpha5 Simple config and against k3d's own
+(v5.8.3) schema.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
+from jsonschema.validators import validator_for
 
 from tests.static.cluster.support import (
     APPLIED_STAGES,
+    HERE,
     ROOT,
     applied,
     build,
@@ -60,6 +64,29 @@ def test_applied_resource_validates_strictly(resource):
 
 def test_k3d_config_validates_strictly():
     assert schema_errors("k3d-simple", k3d_config()) == []
+
+
+def k3d_own_schema_errors(config: dict) -> list[str]:
+    """What k3d itself says of a config before it creates anything: its own
+    v1alpha5 schema (k3d-io/k3d v5.8.3 pkg/config/v1alpha5/schema.json,
+    vendored unchanged), against the config with variables expanded as k3d
+    does (cmd/util/config/config.go: os.ExpandEnv)."""
+    path = HERE / "upstream" / "k3d-v5.8.3-config-v1alpha5.schema.json"
+    data = json.loads(path.read_text())
+    validator = validator_for(data)
+    validator.check_schema(data)
+    found = validator(data).iter_errors(config)
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in found]
+
+
+def test_k3d_config_validates_against_k3ds_own_schema():
+    assert k3d_own_schema_errors(k3d_config()) == []
+
+
+def test_k3ds_own_schema_refuses_an_unquoted_port():
+    config = k3d_config()
+    config["kubeAPI"]["hostPort"] = 6550  # k3d wants a string here
+    assert k3d_own_schema_errors(config) == ["kubeAPI/hostPort: 6550 is not of type 'string'"]
 
 
 def test_cicd_pushes_pipeline_images_to_the_k3d_registry():

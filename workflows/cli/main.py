@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from workflows.cli import contract, run, score, serve
 from workflows.cli.refusal import INVALID, refuse
@@ -16,11 +17,11 @@ COMMANDS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    """A wrong argument is a refusal like any other: one `error:` line naming it
-    (argparse's own prints the whole usage block first), exit 2."""
+    """argparse refusing like every command does: usage, then one `error:` line, exit 2."""
 
     def error(self, message: str):
-        raise SystemExit(refuse(f"{message}\n  ({self.prog} --help lists the options)", INVALID))
+        self.print_usage(sys.stderr)
+        sys.exit(refuse(f"{self.prog}: {message}", INVALID))
 
 
 def parser() -> argparse.ArgumentParser:

@@ -2,10 +2,10 @@
 
 Exit codes, the same for every command:
     0  done
-    1  the work started and was refused: bad data, the quality gate, promotion,
-       the smoke check, an untrusted model
-    2  refused before any work: bad settings, arguments, contract or input, or a
-       tracking server that cannot be reached at the start
+    1  a step started and refused: the data (unreadable, or breaking the
+       contract), the quality gate, promotion, the smoke check, an untrusted model
+    2  refused before any step ran: bad settings, arguments or contract, no model
+       to serve, a port taken, or a tracking server that cannot be reached
 (`make` reports its own exit code 2 for any failed command.)
 """
 

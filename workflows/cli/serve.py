@@ -23,9 +23,15 @@ from workflows.serving import launcher
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--domain", default=os.environ.get("DOMAIN") or "development")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=launcher.DEFAULT_PORT)
+    parser.add_argument(
+        "--domain",
+        default=os.environ.get("DOMAIN") or "development",
+        help="serve the model @<domain> points at (DOMAIN; default: %(default)s)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=launcher.DEFAULT_PORT, help="port (default: %(default)s)"
+    )
     parser.add_argument(
         "--server",
         choices=launcher.SERVERS,

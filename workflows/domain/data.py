@@ -6,14 +6,18 @@ Sources: the embedded demo (`builtin:breast_cancer`), `synthetic:<rows>`
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workflows.domain.contract import TableFormat
 from workflows.domain.errors import PipelineError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import numpy as np
     import pandas as pd
 
     from workflows.domain.contract import Contract
@@ -24,7 +28,7 @@ SYNTHETIC_PREFIX = "synthetic:"
 # with its labels by name, as the original table has them.
 DEMO_TARGET = "diagnosis"
 DEMO_POSITIVE = "malignant"
-_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes"}
 
 
 class DataLoadError(PipelineError, ValueError):
@@ -32,16 +36,14 @@ class DataLoadError(PipelineError, ValueError):
 
 
 def load(source: str, contract: Contract | None = None, seed: int = 0) -> pd.DataFrame:
-    """Read `source` as it is. Categorical columns of a CSV are read as text
-    (a CSV holds text; "007" stays "007"), everything else as pandas infers it."""
+    """Read `source` as it is (see read_table)."""
     if source in ("", BUILTIN):
         return demo()
     if source.startswith(SYNTHETIC_PREFIX):
         if contract is None:
             raise DataLoadError(f"{source!r}: synthetic data needs a data contract")
         return synthetic(_rows(source), contract, seed)
-    text_columns = contract.of_kind("categorical") if contract else []
-    return read_table(source, text_columns)
+    return read_table(source, contract)
 
 
 def demo() -> pd.DataFrame:
@@ -95,6 +97,9 @@ def synthetic(rows: int, contract: Contract, seed: int = 0) -> pd.DataFrame:
             ]
         elif feature.kind == "boolean":
             column = (column > 0).astype(object)
+        elif feature.kind == "datetime":  # ISO dates across ~3 years, later = more signal
+            days = np.clip(np.round(column * 200 + 600), 0, 1200).astype("timedelta64[D]")
+            column = np.datetime_as_string(np.datetime64("2022-01-01") + days).astype(object)
         else:
             column = column.astype(float)
         if feature.missing:
@@ -111,66 +116,233 @@ def synthetic(rows: int, contract: Contract, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def read_table(source: str, text_columns: list[str] = ()) -> pd.DataFrame:
-    """Read a CSV or Parquet file; DataLoadError says what is wrong with it."""
-    suffix = Path(source.split("?", 1)[0]).suffix.lower()
-    if suffix == ".csv":
-        return _read_csv(source, list(text_columns))
-    if suffix in (".parquet", ".pq"):
-        import pandas as pd
+def read_table(source: str, contract: Contract | None = None) -> pd.DataFrame:
+    """Read a CSV file, a Parquet file or a folder of Parquet files (hive-partitioned
+    or not) as the team wrote it; DataLoadError says what is wrong with it.
 
-        return _reading(source, pd.read_parquet, source)
-    raise DataLoadError(f"{source!r}: expected a .csv or .parquet file")
+    With a contract, a CSV is read in its dialect (`table:`), only an empty cell
+    or the column's own `missing_values` is missing, and categorical, datetime
+    and ignored columns stay text exactly as written ("007" stays "007", an
+    identifier beyond 2^53 keeps every digit). Without one, every column is
+    read that way but the types pandas infers (for `make contract`).
+    """
+    frame = read_with(source, reading(contract))
+    return dates_as_text(frame, contract.of_kind("datetime")) if contract else frame
 
 
-def _read_csv(source: str, text_columns: list[str], nrows: int | None = None) -> pd.DataFrame:
+def dates_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A Parquet timestamp column of a datetime feature as ISO text, the form a CSV,
+    a request and the model all take ("2024-03-01 08:30:00+00:00"); lossless."""
     import pandas as pd
 
-    # The header as written: pandas renames a duplicated "a" to "a.1" silently.
-    header = _reading(source, pd.read_csv, source, header=None, nrows=1, dtype=str)
-    names = [str(n) for n in header.iloc[0].tolist()] if len(header) else []
+    for name in columns:
+        column = frame.get(name)
+        if column is not None and pd.api.types.is_datetime64_any_dtype(column):
+            frame[name] = column.map(lambda v: v.isoformat() if not pd.isna(v) else None)
+    return frame
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to read a table: the CSV dialect, the cells that mean missing per
+    column, and the columns kept as text."""
+
+    table: TableFormat = field(default_factory=TableFormat)
+    missing: dict[str, list[str]] = field(default_factory=dict)  # column -> tokens ("" included)
+    text: tuple[str, ...] = ()
+
+
+def reading(contract: Contract | None) -> Reading:
+    if contract is None:
+        return Reading()
+    text = contract.of_kind("categorical") + contract.of_kind("datetime") + list(contract.ignore)
+    return Reading(contract.table, contract.missing_values(), tuple(text))
+
+
+def read_with(source: str, how: Reading, nrows: int | None = None) -> pd.DataFrame:
+    if _is_parquet(source):
+        return _read_parquet(source)
+    if _suffix(source) == ".csv":
+        return _reading(source, how.table, _csv, source, how, nrows=nrows)
+    raise DataLoadError(
+        f"{source!r}: expected a .csv or .parquet file, or a folder of Parquet files"
+    )
+
+
+def _suffix(source: str) -> str:
+    return Path(source.split("?", 1)[0]).suffix.lower()
+
+
+def _is_parquet(source: str) -> bool:
+    return _suffix(source) in (".parquet", ".pq") or Path(source).is_dir()
+
+
+def _csv(source: str, how: Reading, **kwargs) -> pd.DataFrame:
+    import pandas as pd
+
+    names = header(source, how.table)
+    options = csv_options(how, names)
+    return pd.read_csv(source, **options, **kwargs)
+
+
+def csv_options(how: Reading, names: list[str]) -> dict:
+    """pandas.read_csv's arguments for this dialect: nothing is missing but an
+    empty cell and the listed tokens (pandas' own list has "NA", "None", "null"...)."""
+    table = how.table
+    return {
+        "sep": table.delimiter,
+        "decimal": table.decimal,
+        "thousands": table.thousands or None,
+        "encoding": table.encoding,
+        "keep_default_na": False,
+        "na_values": {name: how.missing.get(name, [""]) for name in names},
+        "dtype": {name: str for name in how.text if name in names},
+    }
+
+
+def header(source: str, table: TableFormat) -> list[str]:
+    """The header as written, checked: no name twice (pandas renames a second "a"
+    to "a.1" silently), and a delimiter that matches the file."""
+    import pandas as pd
+
+    first = _reading(
+        source, table, pd.read_csv, source, header=None, nrows=1, dtype=str,
+        sep=table.delimiter, encoding=table.encoding, keep_default_na=False,
+    )  # fmt: skip
+    names = [str(n) for n in first.iloc[0].tolist()] if len(first) else []
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise DataLoadError(f"{source!r}: the header names these columns twice: {duplicated}")
     if len(names) == 1:
-        for delimiter, what in _OTHER_DELIMITERS.items():
-            if delimiter in names[0]:
+        for delimiter, what in _DELIMITER_NAMES.items():
+            if delimiter != table.delimiter and delimiter in names[0]:
                 raise DataLoadError(
                     f"{source!r}: the header {names[0][:60]!r} is one column with {what} in "
-                    "it; the file seems to be separated by "
-                    f"{delimiter!r}, not commas: save it as comma-separated"
+                    f"it: the file seems separated by {delimiter!r}, not "
+                    f"{table.delimiter!r}; set table.delimiter in the data contract "
+                    "(make contract sniffs it)"
                 )
-    dtype = {name: str for name in text_columns if name in names}
-    return _reading(source, pd.read_csv, source, dtype=dtype, nrows=nrows)
+    return names
 
 
-def _reading(source: str, reader, *args, **kwargs) -> pd.DataFrame:
+def _reading(source: str, table: TableFormat | None, reader, *args, **kwargs) -> pd.DataFrame:
     import pandas as pd
 
     try:
         return reader(*args, **kwargs)
+    except DataLoadError:
+        raise
     except FileNotFoundError:
         raise DataLoadError(f"{source!r}: no such file") from None
     except pd.errors.EmptyDataError:
         raise DataLoadError(f"{source!r}: the file is empty (no header, no rows)") from None
+    except UnicodeDecodeError as err:
+        encoding = table.encoding if table else "utf-8"
+        raise DataLoadError(
+            f"{source!r}: not {encoding} text (byte {err.object[err.start : err.start + 1]!r} at "
+            f"position {err.start}); set table.encoding in the data contract (latin-1, cp1252, "
+            "utf-8-sig; make contract sniffs it)"
+        ) from None
     except Exception as err:
         raise DataLoadError(f"{source!r}: cannot be read ({type(err).__name__}: {err})") from None
 
 
+def _read_parquet(source: str) -> pd.DataFrame:
+    dataset = _parquet_dataset(source)
+    table = _reading(source, None, dataset.to_table)
+    return plain_types(table.to_pandas())
+
+
+def _parquet_dataset(source: str):
+    """A Parquet file or folder as one pyarrow dataset; a folder whose files
+    disagree on their columns is refused (pyarrow would keep the first file's
+    columns and drop the others' silently)."""
+    import pyarrow.dataset as ds
+
+    partitioning = "hive" if Path(source).is_dir() else None
+    dataset = _reading(
+        source, None, ds.dataset, source, format="parquet", partitioning=partitioning
+    )
+    fragments = list(dataset.get_fragments())
+    if not fragments:
+        raise DataLoadError(f"{source!r}: holds no Parquet file")
+    first = fragments[0].physical_schema
+    for fragment in fragments[1:]:
+        schema = fragment.physical_schema
+        if not schema.equals(first):
+            raise DataLoadError(
+                f"{source!r}: its files have different columns: {fragment.path} has "
+                f"{_schema_text(schema, first)} where {fragments[0].path} has "
+                f"{_schema_text(first, schema)}; write every part with the same columns and types"
+            )
+    return dataset
+
+
+def _schema_text(schema, other) -> str:
+    differ = [
+        f"{f.name}: {f.type}"
+        for f in schema
+        if f.name not in other.names or not other.field(f.name).type.equals(f.type)
+    ]
+    return "{" + ", ".join(differ) + "}" if differ else "no other column"
+
+
+def plain_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed Parquet as its values: a dictionary-encoded (categorical) column as the
+    values it holds, nullable extension dtypes (Int64, boolean, string) as plain
+    numbers, booleans or text with NaN/None where missing. Values are unchanged."""
+    import numpy as np
+    import pandas as pd
+
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            column = column.astype(dtype.categories.dtype if column.notna().all() else object)
+            column = column.where(column.notna(), None) if column.dtype == object else column
+            column = column.infer_objects()
+            dtype = column.dtype
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
+            dtype, pd.DatetimeTZDtype | pd.CategoricalDtype
+        ):
+            if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+                has_na = bool(column.isna().any())
+                numpy_type = float if has_na or pd.api.types.is_float_dtype(dtype) else "int64"
+                column = pd.Series(
+                    column.to_numpy(dtype=numpy_type, na_value=np.nan), index=column.index
+                )
+            elif pd.api.types.is_bool_dtype(dtype):
+                column = (
+                    column.astype(bool) if column.notna().all() else column.astype(object).where(
+                        column.notna(), None)
+                )  # fmt: skip
+            elif pd.api.types.is_string_dtype(dtype):
+                column = column.astype(object).where(column.notna(), None)
+        out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
 def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]:
-    """The table `source` in pieces of at most `rows` rows: a CSV or Parquet file
-    is never held whole in memory. A CSV's columns are typed from the contract
-    (`typed_by_contract`), never guessed piece by piece: a later piece that looks
-    different (an id numeric in the first, text in the second) reads the same way."""
-    suffix = Path(source.split("?", 1)[0]).suffix.lower()
-    if suffix == ".parquet" or suffix == ".pq":
-        yield from _parquet_chunks(source, rows)
-    elif suffix == ".csv":
+    """The table `source` in pieces of at most `rows` rows, as `load` reads it:
+    a CSV or Parquet file is never held whole in memory. A CSV's features are
+    typed from the contract (`typed_by_contract`), never guessed piece by piece: a
+    later piece that looks different (empty throughout, say) reads the same way."""
+    how = reading(contract)
+    if _is_parquet(source):
+        dataset = _parquet_dataset(source)
+        for batch in dataset.to_batches(batch_size=rows, batch_readahead=0, fragment_readahead=0):
+            yield dates_as_text(plain_types(batch.to_pandas()), contract.of_kind("datetime"))
+    elif _suffix(source) == ".csv":
         import pandas as pd
 
-        _read_csv(source, [], nrows=1)  # the header checks, on one row
-        with _reading(source, pd.read_csv, source, dtype=str, chunksize=rows) as reader:
-            for piece in reader:
+        names = header(source, how.table)
+        options = csv_options(how, names)
+        with _reading(source, how.table, pd.read_csv, source, **options, chunksize=rows) as reader:
+            while True:
+                piece = _reading(source, how.table, next, reader, None)
+                if piece is None:
+                    return
                 yield typed_by_contract(piece, contract)
     else:
         table = load(source, contract)
@@ -178,20 +350,94 @@ def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]
             yield table.iloc[start : start + rows].reset_index(drop=True)
 
 
+SNIFF_BYTES = 1 << 20  # the first MiB of a CSV decides its dialect
+_DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$")
+_THOUSANDS = {
+    ".": re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$"),
+    ",": re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$"),
+    " ": re.compile(r"^-?\d{1,3}( \d{3})+([.,]\d+)?$"),
+    "'": re.compile(r"^-?\d{1,3}('\d{3})+(\.\d+)?$"),
+}
+
+
+def sniff(source: str) -> TableFormat:
+    """How a CSV file is written, from its first MiB: encoding (a UTF-8 byte-order
+    mark, UTF-8, else Latin-1), delimiter, decimal mark, thousands separator.
+    A Parquet source has its own types: the default."""
+    if _is_parquet(source) or _suffix(source) != ".csv":
+        return TableFormat()
+    try:
+        with open(source, "rb") as file:
+            head = file.read(SNIFF_BYTES)
+    except FileNotFoundError:
+        raise DataLoadError(f"{source!r}: no such file") from None
+    return sniff_text(head)
+
+
+def sniff_text(head: bytes) -> TableFormat:
+    import csv
+
+    if head.startswith(b"\xef\xbb\xbf"):
+        encoding, text = "utf-8-sig", head[3:].decode("utf-8", errors="ignore")
+    else:
+        try:
+            encoding, text = "utf-8", head.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if err.start >= len(head) - 4:  # a character cut at the end of the sample
+                encoding, text = "utf-8", head[: err.start].decode("utf-8")
+            else:
+                encoding, text = "cp1252" if _cp1252(head) else "latin-1", head.decode("latin-1")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(head) == SNIFF_BYTES and len(lines) > 1:  # the sample's last line may be cut
+        lines = lines[:-1]
+    try:
+        delimiter = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    cells = [
+        cell.strip()
+        for row in csv.reader(lines[1:], delimiter=delimiter)
+        for cell in row
+        if cell.strip()
+    ]
+    decimal = "," if delimiter != "," and any(_DECIMAL_COMMA.match(c) for c in cells) else "."
+    thousands = ""
+    for mark, pattern in _THOUSANDS.items():
+        if mark not in (decimal, delimiter) and any(pattern.match(c) for c in cells):
+            thousands = mark
+            break
+    return TableFormat(delimiter, decimal, thousands, encoding)
+
+
+def _cp1252(head: bytes) -> bool:
+    """Windows' Latin-1: bytes 0x80-0x9f are printable (€, curly quotes) there."""
+    return any(0x80 <= b <= 0x9F for b in head)
+
+
+def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """One integer per row, equal for rows identical in `columns` (the model's
+    features): identical rows are one group, numbered from 0 in order of first
+    appearance."""
+    import pandas as pd
+
+    hashed = pd.util.hash_pandas_object(frame[columns], index=False)
+    return pd.factorize(hashed)[0]
+
+
 _SPELLED = {"true": True, "false": False}
 
 
 def typed_by_contract(text: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """A CSV piece read as text, each feature typed by its kind in the contract:
-    numeric as float64, boolean as True/False (spelled true/false in any case),
-    categorical and every other column kept as the text written. A column with a
+    """A CSV piece with each numeric or boolean feature typed by its kind in the
+    contract: numeric as float64, boolean as True/False (spelled true/false in any
+    case); every other column kept as read. A column with a
     value of another kind is left as text, so validation names it; never coerced."""
     import numpy as np
     import pandas as pd
 
     typed = text.copy()
     for feature in contract.features:
-        if feature.name not in text.columns or feature.kind == "categorical":
+        if feature.name not in text.columns or feature.kind not in ("numeric", "boolean"):
             continue
         column = text[feature.name]
         present = column.notna()
@@ -205,28 +451,40 @@ def typed_by_contract(text: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return typed
 
 
-def _parquet_chunks(source: str, rows: int) -> Iterator[pd.DataFrame]:
-    import pyarrow.parquet as pq
-
-    # Read-ahead off: memory stays near one row group, not the whole file.
-    parquet = _reading(source, pq.ParquetFile, source, pre_buffer=False, buffer_size=1 << 20)
-    for batch in parquet.iter_batches(batch_size=rows):
-        yield batch.to_pandas()
-
-
 def split(
-    frame: pd.DataFrame, target: str, test_size: float, seed: int
+    frame: pd.DataFrame,
+    target: str,
+    test_size: float,
+    seed: int,
+    groups: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified train/test split on `target`: both parts keep the class ratio,
-    no row lost."""
+    no row lost. With `groups` (row_groups), rows of one group land on one side:
+    a row repeated in the table is never trained on and then tested on, which
+    would flatter the held-out score."""
+    import numpy as np
     from sklearn.model_selection import train_test_split
 
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
-    train, test = train_test_split(
-        frame, test_size=test_size, random_state=seed, stratify=frame[target]
+    if groups is None:
+        train, test = train_test_split(
+            frame, test_size=test_size, random_state=seed, stratify=frame[target]
+        )
+        return train.reset_index(drop=True), test.reset_index(drop=True)
+    # Split the distinct rows (the first of each group), stratified by its label.
+    _, first = np.unique(groups, return_index=True)
+    labels = frame[target].to_numpy()[first]
+    _, counts = np.unique(labels.astype(str), return_counts=True)
+    stratify = labels if counts.min() >= 2 else None
+    _, test_groups = train_test_split(
+        groups[first], test_size=test_size, random_state=seed, stratify=stratify
     )
-    return train.reset_index(drop=True), test.reset_index(drop=True)
+    in_test = np.isin(groups, test_groups)
+    return (
+        frame[~in_test].reset_index(drop=True),
+        frame[in_test].reset_index(drop=True),
+    )
 
 
 def resolve_source(source: str, contract: Contract, contract_path: str) -> str:

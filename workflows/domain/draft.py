@@ -1,16 +1,23 @@
 """Draft a data contract from a sample of the team's table. Pure: no Flyte, no MLflow.
 
-pandera's schema inference gives each column's dtype and whether it has
-missing values; the rules below turn that into a contract and say, for every
-column, what was decided and why. The team reviews the result.
+The rules below turn each column of the table (as read, see data.read_table)
+into a contract and say, for every column, what was decided, whether it may be
+missing and why. The team reviews the result.
+
+`markers` and `propose_missing` work on the raw text of a CSV: cells spelled
+like a missing-value marker ("NA", "?", "-"...) are counted per column, and
+proposed as missing only where the evidence is clear (a marker among numbers);
+in a text column they stay categories and the reviewer is told.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from workflows.domain.contract import DEFAULT_MIN_ROWS_PER_CLASS, Contract, Feature
+from workflows.domain.contract import DEFAULT_MIN_ROWS_PER_CLASS, Contract, Feature, TableFormat
 from workflows.domain.errors import PipelineError
 from workflows.domain.schema import examples, plain
 
@@ -23,6 +30,22 @@ _ID_NAMES = ("id", "key", "index", "uuid", "row", "rownames", "unnamed: 0")
 # A text column with more distinct values than this share of its rows is free
 # text (comments, names), not categories the model can learn from.
 FREE_TEXT_SHARE = 0.5
+# Cells that teams and tools write for "no value". Only an empty cell is missing
+# unless the contract lists a token; these are what `make contract` looks for.
+MARKERS = (
+    "NA", "N/A", "n/a", "na", "N.A.", "NaN", "nan", "NAN", "null", "NULL", "Null", "None",
+    "none", "NONE", "?", "-", "--", ".", "#N/A", "missing", "Missing", "MISSING",
+)  # fmt: skip
+# Integer codes are told apart from counts and scores by their name or their gaps.
+_CODE_NAMES = re.compile(
+    r"(code|type|class|categor|group|kind|status|zip|postal|region|zone|sector)", re.I
+)
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+_DIGITS = re.compile(r"^[+-]?\d+$")
+# Integers beyond this lose digits as float64 (JSON numbers, pandas with NaN).
+EXACT_INTEGER = 2**53
 
 
 class DraftError(PipelineError, ValueError):
@@ -32,20 +55,89 @@ class DraftError(PipelineError, ValueError):
 @dataclass(frozen=True)
 class Decision:
     column: str
-    decision: str  # "target", "numeric", "categorical", "boolean", "ignored"
+    decision: str  # "target", "numeric", "categorical", "boolean", "datetime", "ignored"
     why: str
+    missing: str = ""  # what counts as missing here, and how often it occurs
+    review: str = ""  # what the reviewer should check first, if anything
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the raw text of a CSV says beyond the types pandas infers."""
+
+    table: TableFormat = field(default_factory=TableFormat)
+    markers: dict[str, dict[str, int]] = field(default_factory=dict)  # column -> token -> n
+    proposed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> tokens
+
+
+def markers(raw: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per column, how often each marker-like cell occurs (`raw`: every cell as
+    text, an empty cell as missing)."""
+    found = {}
+    for name in raw.columns:
+        counts = Counter(v for v in raw[name].dropna() if v.strip() in MARKERS)
+        if counts:
+            found[str(name)] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return found
+
+
+def propose_missing(
+    raw: pd.DataFrame, found: dict[str, dict[str, int]], table: TableFormat
+) -> dict[str, tuple[str, ...]]:
+    """The markers to list as missing: those of a column whose every other cell
+    is a number (a "?" among numbers means "no value"; among words it may be one)."""
+    proposed = {}
+    for name, counts in found.items():
+        rest = raw[name].dropna()
+        rest = rest[~rest.isin(list(counts))]
+        if len(rest) and _all_numbers(rest, table):
+            proposed[name] = tuple(counts)
+    return proposed
+
+
+def _all_numbers(text: pd.Series, table: TableFormat) -> bool:
+    import pandas as pd
+
+    cleaned = text.str.strip()
+    if table.thousands:
+        cleaned = cleaned.str.replace(table.thousands, "", regex=False)
+    if table.decimal != ".":
+        cleaned = cleaned.str.replace(table.decimal, ".", regex=False)
+    return bool(pd.to_numeric(cleaned, errors="coerce").notna().all())
+
+
+def exact_text_columns(raw: pd.DataFrame) -> list[str]:
+    """Columns of digits that only text keeps exactly: a leading zero ("000123")
+    or an integer beyond 2^53 (pandas would read 000123 as 123)."""
+    found = []
+    for name in raw.columns:
+        present = raw[name].dropna()
+        if not len(present) or not present.str.match(_DIGITS).all():
+            continue
+        digits = present.str.lstrip("+-")
+        leading_zero = (digits.str.len() > 1) & digits.str.startswith("0")
+        if leading_zero.any() or (
+            (digits.str.len() >= 16).any() and any(int(v) > EXACT_INTEGER for v in digits)
+        ):
+            found.append(str(name))
+    return found
 
 
 def draft(
-    frame: pd.DataFrame, target: str, positive: str | None = None, source: str = ""
+    frame: pd.DataFrame,
+    target: str,
+    positive: str | None = None,
+    source: str = "",
+    evidence: Evidence | None = None,
 ) -> tuple[Contract, list[Decision]]:
     """A contract for `frame` with `target` as the label column.
 
     `positive` is the positive label as text (as typed on a command line); None
-    picks one and says which. Raises DraftError naming the problem.
+    picks one and says which. `evidence`: what the CSV's raw text showed (its
+    dialect, marker-like cells, the markers proposed as missing). Raises
+    DraftError naming the problem.
     """
-    import pandera.pandas as pa
-
+    evidence = evidence or Evidence()
     names = [str(c) for c in frame.columns]
     if target not in names:
         raise DraftError(f"TARGET={target!r} is not a column of the table; its columns: {names}")
@@ -66,19 +158,32 @@ def draft(
             "target",
             decisions[0].why + f"; {missing_rows} row(s) have no label: remove them",
         )
-    inferred = pa.infer_schema(frame).columns
     features, ignore = [], {}
     for name in names:
         if name == target:
             continue
-        why_ignored = _ignored(frame[name], name)
+        column = frame[name]
+        why_ignored = _ignored(column, name)
         if why_ignored:
             ignore[name] = why_ignored
             decisions.append(Decision(name, "ignored", why_ignored))
             continue
-        kind, why = _kind(frame[name])
-        features.append(Feature(name, kind, bool(inferred[name].nullable)))
-        decisions.append(Decision(name, kind, why))
+        kind, why = _kind(column, name)
+        tokens = evidence.proposed.get(name, ())
+        features.append(Feature(name, kind, bool(column.isna().any()), tokens))
+        seen, review = evidence.markers.get(name, {}), ""
+        if seen and not tokens:
+            listed = ", ".join(f"{token!r} x{n}" for token, n in seen.items())
+            review = (
+                f"{listed} kept as categories: if they mean 'no value', list them in missing_values"
+            )
+        elif tokens:
+            review = f"{', '.join(map(repr, tokens))} among numbers read as missing"
+        elif "categorical if codes" in why:
+            review = "integer codes? make it categorical if the numbers name things"
+        decisions.append(
+            Decision(name, kind, why, _missing_said(column, tokens, evidence.markers), review)
+        )
     if not features:
         raise DraftError(f"no column is left to learn from: {ignore}")
     contract = Contract(
@@ -89,8 +194,21 @@ def draft(
         ignore=ignore,
         min_rows_per_class=DEFAULT_MIN_ROWS_PER_CLASS,
         source=source,
+        table=evidence.table,
     )
     return contract, decisions
+
+
+def _missing_said(column: pd.Series, tokens: tuple[str, ...], seen: dict) -> str:
+    """The missing decision as the draft prints it: 'no', or 'yes: 12 empty, 'NA' x3'."""
+    missing = int(column.isna().sum())
+    if not missing:
+        return "no"
+    counts = seen.get(str(column.name), {})
+    by_token = sum(counts.get(t, 0) for t in tokens)
+    parts = [f"{missing - by_token} empty"] if missing > by_token else []
+    parts += [f"{t!r} x{counts[t]}" for t in tokens if counts.get(t)]
+    return "yes: " + ", ".join(parts)
 
 
 def _positive(column: pd.Series, labels: list, asked: str | None) -> tuple[object, str]:
@@ -124,7 +242,12 @@ def _ignored(column: pd.Series, name: str) -> str:
     present = column.dropna()
     if present.empty:
         return "entirely empty"
+    unusable = _unusable(present)
+    if unusable:
+        return unusable
     distinct = present.nunique()
+    if distinct > 1 and _is_datetime(present):  # one date per row is still a date
+        return ""
     if distinct == 1:
         return f"constant: always {examples(present[:1])}"
     is_text = (
@@ -140,25 +263,72 @@ def _ignored(column: pd.Series, name: str) -> str:
         consecutive = bool((values[1:] - values[:-1] == 1).all())
         if consecutive and values[0] in (0, 1):
             return "row numbers (consecutive integers)"
-        if name.strip().lower() in _ID_NAMES or name.strip().lower().endswith(("_id", " id")):
+        if _named_like_id(name):
             return "unique integer per row, named like an identifier"
+    if is_integer and _named_like_id(name) and distinct > FREE_TEXT_SHARE * len(present):
+        return f"integers named like an identifier ({distinct} distinct in {len(present)} rows)"
     if is_text and len(present) >= 20 and distinct > FREE_TEXT_SHARE * len(present):
         return f"free text ({distinct} distinct values in {len(present)} rows)"
     return ""
 
 
-def _kind(column: pd.Series) -> tuple[str, str]:
+_NESTED = {list: "lists", tuple: "lists", dict: "mappings or structs", bytes: "binary values"}
+
+
+def _unusable(present: pd.Series) -> str:
+    """Why the model cannot use these values (nested, binary), or ""."""
+    import numpy as np
+
+    for value in present.head(1000):
+        if isinstance(value, np.ndarray):
+            return "holds lists (nested values the model cannot use)"
+        for kind, what in _NESTED.items():
+            if isinstance(value, kind):
+                return f"holds {what} (values the model cannot use)"
+    return ""
+
+
+def _is_datetime(present: pd.Series) -> bool:
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(present):
+        return True
+    if not present.map(lambda v: isinstance(v, str)).all():
+        return False
+    return bool(present.str.match(_ISO_DATE).all())
+
+
+def _named_like_id(name: str) -> bool:
+    lowered = name.strip().lower()
+    return lowered in _ID_NAMES or lowered.endswith(("_id", " id"))
+
+
+def _kind(column: pd.Series, name: str = "") -> tuple[str, str]:
     import pandas as pd
 
     present = column.dropna()
     distinct = present.nunique()
+    if _is_datetime(present):
+        zoned = (
+            pd.api.types.is_datetime64_any_dtype(present)
+            and getattr(present.dt, "tz", None) is not None
+        ) or present.astype(str).str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$").any()
+        return "datetime", "ISO dates" + (" with a time zone" if zoned else "") + (
+            ": the model uses their year, month, weekday, hour..."
+        )
     if pd.api.types.is_bool_dtype(present) or present.map(lambda v: isinstance(v, bool)).all():
         return "boolean", "true/false values"
     if pd.api.types.is_numeric_dtype(present):
         if pd.api.types.is_integer_dtype(present) and distinct <= 20:
-            return "numeric", f"{distinct} distinct integers: numeric (categorical if codes)"
+            values = sorted(present.unique())
+            sparse = values[-1] - values[0] + 1 > 2 * distinct
+            if _CODE_NAMES.search(name) or sparse:
+                return "numeric", f"{distinct} distinct integers: numeric (categorical if codes)"
+            return "numeric", f"{distinct} distinct integers (a count or a score)"
         return "numeric", "numbers"
     if not present.map(lambda v: isinstance(v, str)).all():
         odd = present[~present.map(lambda v: isinstance(v, str))]
         return "categorical", f"text mixed with other values (e.g. {examples(odd)}): review"
+    if present.str.match(_DIGITS).all():
+        return "categorical", f"{distinct} codes of digits, kept as text (leading zeros)"
     return "categorical", f"text with {distinct} distinct values"

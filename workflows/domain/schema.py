@@ -151,6 +151,12 @@ def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[s
     # A piece of rows (a request of one row, say) may be all empty: it is then
     # refused for `missing: false` by the count below, not as an empty column.
     if len(column) and missing.all() and not piece:
+        tokens = getattr(feature, "missing_values", ())
+        if tokens:
+            return [
+                f"every value is missing: its missing_values {list(tokens)} and empty cells "
+                "cover the whole column; remove the tokens that are real values"
+            ]
         return ["entirely empty: every value is missing"]
     if missing.any() and not feature.missing:
         problems.append(
@@ -169,7 +175,42 @@ def _feature_problems(column: pd.Series, feature, piece: bool = False) -> list[s
             )
     elif feature.kind == "boolean":
         problems += _boolean_problems(present)
+    elif feature.kind == "datetime":
+        problems += datetime_problems(present)
     return problems
+
+
+_ZONED = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def datetime_problems(present: pd.Series) -> list[str]:
+    """ISO dates or date-times, all with a time zone or all without; a Parquet
+    timestamp column is one or the other by its type."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(present):
+        return []
+    is_text = present.map(lambda v: isinstance(v, str))
+    if not is_text.all():
+        odd = present[~is_text & ~present.map(lambda v: isinstance(v, pd.Timestamp))]
+        if len(odd):
+            return [f"{len(odd)} value(s) that are not dates, e.g. {examples(odd)}"]
+        present = present.map(lambda v: v.isoformat() if isinstance(v, pd.Timestamp) else v)
+    text = present.astype(str)
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+    bad = text[parsed.isna()]
+    if len(bad):
+        return [
+            f"{len(bad)} value(s) that are not ISO dates (YYYY-MM-DD, optionally a time and "
+            f"a zone), e.g. {examples(bad)}"
+        ]
+    zoned = text.str.contains(_ZONED)
+    if zoned.any() and not zoned.all():
+        return [
+            f"mixes date-times with a time zone (e.g. {examples(text[zoned])}) and without "
+            f"(e.g. {examples(text[~zoned])}): write every value with its zone, or none"
+        ]
+    return []
 
 
 def _boolean_problems(present: pd.Series) -> list[str]:
@@ -200,8 +241,16 @@ def _numeric_problems(present: pd.Series) -> list[str]:
         parsed = pd.to_numeric(as_text.map(str), errors="coerce")
         not_numbers = as_text[parsed.isna()]
         if len(not_numbers):
+            comma = not_numbers.map(str).str.match(r"^-?[\d.]*\d,\d+$").all()
+            hint = (
+                "; they look like decimal commas: set table: {decimal: ','} in the data "
+                "contract (make contract sniffs it)"
+                if comma
+                else ""
+            )
             return [
-                f"{len(not_numbers)} value(s) that are not numbers, e.g. {examples(not_numbers)}"
+                f"{len(not_numbers)} value(s) that are not numbers, e.g. "
+                f"{examples(not_numbers)}{hint}"
             ]
         if len(as_text):
             return [

@@ -86,8 +86,13 @@ def serving_manifests(
         "startupProbe": {**ping, "periodSeconds": 5, "failureThreshold": 36},
         "readinessProbe": {**ping, "periodSeconds": 5, "failureThreshold": 2},
         "livenessProbe": {**ping, "periodSeconds": 10, "failureThreshold": 3},
+        # Idle between requests: a small CPU share (it bursts when the node is
+        # free); memory as measured for `mlflow models serve` of the demo model
+        # (~460 MiB, the CLI's parent process and one uvicorn worker). One such
+        # pod per domain stays after its run: the sandbox's resource sum
+        # (tests/static/test_cluster_resources.py) counts them all.
         "resources": {
-            "requests": {"cpu": "250m", "memory": "512Mi"},
+            "requests": {"cpu": "100m", "memory": "512Mi"},
             "limits": {"memory": "2Gi"},
         },
         "securityContext": {

@@ -2,8 +2,9 @@
 
 The model is one scikit-learn Pipeline that takes raw rows, as the team's table
 holds them: categorical and boolean columns are encoded inside it (a category
-never seen in training becomes "missing", not a crash), and missing values are
-handled by the estimators themselves (both support NaN natively).
+never seen in training becomes "missing", not a crash), dates become their parts
+inside it (model.DateParts), and missing values are handled by the estimators
+themselves (both support NaN natively).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
     "sklearn.utils.validation.check_array",
+    "workflows.domain.model.DateParts",
     "workflows.domain.model.LabelledClassifier",
 )
 
@@ -97,6 +99,25 @@ def features_and_target(frame: pd.DataFrame, contract: Contract) -> tuple[pd.Dat
     return frame[contract.feature_names], frame[contract.target]
 
 
+def category_limit(params: TrainParams) -> int | None:
+    """How many levels a categorical column may keep: HistGradientBoosting takes
+    fewer than its `max_bins` (255 unless PARAMS says otherwise), so the rarest
+    beyond that are pooled into one level; None: no limit (random forest)."""
+    if params.estimator != "hist_gradient_boosting":
+        return None
+    return min(MAX_CATEGORIES, int(params.params.get("max_bins", MAX_CATEGORIES + 1)) - 1)
+
+
+def pooled(frame: pd.DataFrame, contract: Contract, params: TrainParams) -> dict[str, int]:
+    """Categorical columns with more levels than the estimator takes: column -> its
+    level count (the rarest beyond category_limit are pooled into one)."""
+    limit = category_limit(params)
+    if limit is None:
+        return {}
+    counts = {name: int(frame[name].nunique()) for name in contract.of_kind("categorical")}
+    return {name: n for name, n in counts.items() if n > limit}
+
+
 def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassifier:
     """An unfitted model for `contract`, sized for `rows` training rows."""
     import numpy as np
@@ -104,8 +125,11 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OrdinalEncoder
 
+    from workflows.domain.model import DateParts
+
     coded = contract.of_kind("categorical") + contract.of_kind("boolean")
     numeric = contract.of_kind("numeric")
+    dates = contract.of_kind("datetime")
     encode = ColumnTransformer(
         [
             (
@@ -114,15 +138,19 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
                     handle_unknown="use_encoded_value",
                     unknown_value=np.nan,  # unseen at training -> treated as missing
                     encoded_missing_value=np.nan,
-                    max_categories=MAX_CATEGORIES,
+                    # The rarest levels beyond what the estimator takes are pooled
+                    # into one, deliberately; the run names each such column.
+                    max_categories=category_limit(params) or None,
                 ),
                 coded,
             ),
             ("numbers", "passthrough", numeric),
+            # Dates become numbers inside the model: serving takes the raw value.
+            ("dates", DateParts(), dates),
         ],
         verbose_feature_names_out=False,
     )
-    is_category = [True] * len(coded) + [False] * len(numeric)
+    is_category = [True] * len(coded) + [False] * (len(numeric) + len(DateParts.PARTS) * len(dates))
     estimator = _estimator(params, is_category, rows)
     return LabelledClassifier(
         Pipeline([("encode", encode), ("classify", estimator)]), contract.positive

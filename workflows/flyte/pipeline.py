@@ -51,7 +51,7 @@ def training_pipeline(
     split = prepare(data=data, test_size=test_size, seed=seed)
     trained = train(
         train=split.train, test=split.test, estimator=estimator, params=params,
-        seed=seed, git_sha=git_sha,
+        seed=seed, git_sha=git_sha, data=data,
     )  # fmt: skip
     approved = gate(result=trained, min_auc=min_auc)
     model = register(result=approved, git_sha=git_sha, git_ref=git_ref)

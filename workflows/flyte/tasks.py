@@ -1,6 +1,8 @@
 """Thin Flyte tasks: read settings, call a step, hand typed values on.
 
 No task is cached: train, register and deploy have side effects in MLflow.
+Each task declares its pod's requests and limits (settings.task_resources, read
+when the package is built), so Flyte's platform default never sizes them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import os
 import typing
 
 import pandas as pd
-from flytekit import Deck, current_context, task
+from flytekit import Deck, Resources, current_context, task
 from flytekit.deck import DeckField
 from flytekit.types.file import FlyteFile
 
@@ -18,9 +20,20 @@ from workflows.domain.challenge import Verdict, check_min_delta
 from workflows.domain.drift import check_drift_limit
 from workflows.domain.training import TrainParams
 from workflows.progress import step
-from workflows.settings import Settings
+from workflows.settings import Settings, task_resources
 from workflows.steps import scoring, training
 from workflows.steps.scoring import ScoreResult
+
+_RESOURCES = task_resources()
+
+
+def _sized(name: str) -> dict[str, Resources]:
+    """@task keyword arguments: `name`'s requests and limits from the settings."""
+    r = _RESOURCES[name]
+    return {
+        "requests": Resources(cpu=r.cpu, mem=r.memory),
+        "limits": Resources(cpu=r.cpu_limit, mem=r.memory_limit),
+    }
 
 
 class Split(typing.NamedTuple):
@@ -35,7 +48,7 @@ def _settings(git_sha: str = "", git_ref: str = "") -> Settings:
     return dataclasses.replace(settings, **overrides)
 
 
-@task
+@task(**_sized("prepare"))
 def prepare(data: str, test_size: float, seed: int) -> Split:
     with step("prepare"):
         settings = _settings()  # the first task: bad settings stop the run before training
@@ -45,25 +58,27 @@ def prepare(data: str, test_size: float, seed: int) -> Split:
 
 
 # Only our own deck: the default ones list installed packages through a slow `pip list`.
-@task(enable_deck=True, deck_fields=(DeckField.TIMELINE,))
+@task(enable_deck=True, deck_fields=(DeckField.TIMELINE,), **_sized("train"))
 def train(
     train: pd.DataFrame, test: pd.DataFrame, estimator: str, params: str, seed: int,
-    git_sha: str,
+    git_sha: str, data: str = "",
 ) -> training.TrainResult:  # fmt: skip
     with step("train"):
         params = TrainParams.from_json(estimator, params, seed)
-        result, scored, images = training.train(_settings(git_sha), train, test, params)
+        settings = _settings(git_sha)
+        settings = dataclasses.replace(settings, data=data or settings.data)  # for lineage
+        result, scored, images = training.train(settings, train, test, params)
     Deck("Evaluation", _deck_html(scored.metrics(), images))
     return result
 
 
-@task
+@task(**_sized("gate"))
 def gate(result: training.TrainResult, min_auc: float) -> training.TrainResult:
     with step("gate"):
         return training.gate(result, min_auc)
 
 
-@task
+@task(**_sized("register"))
 def register(result: training.TrainResult, git_sha: str, git_ref: str) -> training.ModelVersion:
     with step("register"):
         execution = current_context().execution_id
@@ -71,7 +86,7 @@ def register(result: training.TrainResult, git_sha: str, git_ref: str) -> traini
         return training.register(_settings(git_sha, git_ref), result, execution_id)
 
 
-@task
+@task(**_sized("challenge"))
 def challenge(
     model: training.ModelVersion, result: training.TrainResult, test: pd.DataFrame, min_delta: float
 ) -> Verdict:
@@ -80,7 +95,7 @@ def challenge(
         return training.challenge(settings, model, result, test)
 
 
-@task
+@task(**_sized("deploy"))
 def deploy(
     model: training.ModelVersion, test: pd.DataFrame, expected: list[float], git_ref: str,
     verdict: Verdict,
@@ -95,7 +110,7 @@ class Scores(typing.NamedTuple):
     drift_detected: bool
 
 
-@task(enable_deck=True, deck_fields=(DeckField.TIMELINE,))
+@task(enable_deck=True, deck_fields=(DeckField.TIMELINE,), **_sized("score"))
 def score(data: str, out: str, drift_limit: float) -> Scores:
     """`out` "" = a file of the task's own; Flyte hands it on as `scores`."""
     with step("score"):
@@ -106,7 +121,7 @@ def score(data: str, out: str, drift_limit: float) -> Scores:
     return Scores(FlyteFile(output), result, result.drift_detected)
 
 
-@task
+@task(**_sized("keep_model"))
 def keep_model(drift_detected: bool) -> str:
     """The branch of a scoring run that starts no retraining."""
     return "drift detected; retraining is off" if drift_detected else "no drift"

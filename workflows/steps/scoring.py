@@ -117,6 +117,7 @@ def score(
             },
             {"model_version": version, "domain": settings.domain, "data": source},
             report.html,
+            scored=(sample.rows, source),
         )
         os.replace(partial, target)
     finally:

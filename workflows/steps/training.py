@@ -15,6 +15,7 @@ from workflows.domain import data, schema
 from workflows.domain.challenge import Verdict, comparable, decide
 from workflows.domain.drift import SAMPLE_ROWS
 from workflows.domain.gate import check_gate
+from workflows.domain.leakage import possible_leaks
 from workflows.domain.promotion import check_promotion, version_label
 from workflows.domain.training import TrainParams
 from workflows.progress import note
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 SMOKE_ROWS = 20
 EXAMPLE_ROWS = 2  # real rows logged with the model: `make serve` shows them as a request
 FINGERPRINT_TAG = "model_fingerprint"
+LEAK_TAG = "possible_leak"  # features that alone separate the target (domain/leakage.py)
+DIGEST_TAG = "training_dataset_digest"  # on the model version: which data made it
 
 
 @dataclass
@@ -39,6 +42,7 @@ class TrainResult:
     # P(positive) the model gave the first SMOKE_ROWS test rows: the deploy
     # step checks the served model answers the same.
     expected: list[float]
+    data_digest: str = ""  # the training rows' MLflow dataset digest
 
 
 @dataclass
@@ -69,13 +73,22 @@ def prepare(
     contract = data_contract.load(contract_path)
     source = data.resolve_source(source, contract, contract_path)
     frame = schema.validate(data.load(source, contract, seed), contract, contract_path)
-    train, test = data.split(frame, contract.target, test_size, seed)
+    # Rows the model cannot tell apart (same features) are one group: were copies on
+    # both sides, the test would score rows the model has seen, with their labels.
+    groups = data.row_groups(frame, contract.feature_names)
+    train, test = data.split(frame, contract.target, test_size, seed, groups)
     positives = sum(schema.is_label(v, contract.positive) for v in frame[contract.target])
+    distinct = int(groups.max()) + 1 if len(groups) else 0
     note(
         f"{source}: {len(frame)} rows valid against {Path(contract_path).name} "
         f"({positives / len(frame):.1%} {contract.positive!r}) "
         f"-> {len(train)} train / {len(test)} test"
     )
+    if distinct < len(frame):
+        note(
+            f"{len(frame) - distinct} duplicate row(s): {distinct} distinct feature rows in "
+            f"{len(frame)}; copies of a row stay on one side of the split"
+        )
     return train, test
 
 
@@ -86,15 +99,27 @@ def train(
     import joblib
 
     from workflows.domain import evaluation, plots, training
-    from workflows.gateways.registry import Registry
+    from workflows.gateways.registry import Datasets, Registry
 
     contract = data_contract.load(settings.contract_path)
+    limit = training.category_limit(params)
+    for name, levels in training.pooled(train, contract, params).items():
+        note(
+            f"{name!r} has {levels} levels, more than {params.estimator} takes ({limit}, "
+            f"max_bins - 1): its {levels - limit + 1} rarest are pooled into one level"
+        )
     model = training.train(train, contract, params)
     scored = evaluation.evaluate(model, test, contract)
     note(
         f"{params.estimator}: ROC AUC {scored.roc_auc:.4f} for {contract.positive!r} on "
         f"{scored.rows} held-out rows ({scored.positive_share:.1%} {contract.positive!r})"
     )
+    leaks = possible_leaks(train, test, contract)
+    for leak in leaks:
+        note(
+            f"possible leak: {leak.feature!r} alone reaches ROC AUC {leak.roc_auc:.4f} on the "
+            "held-out rows; check it is known before the outcome"
+        )
     images = plots.plots(scored)
     fingerprint = joblib.hash(model)
     features, _ = training.features_and_target(test.head(SMOKE_ROWS), contract)
@@ -114,10 +139,18 @@ def train(
         },
         evaluation=scored,
         images=images,
-        tags={"domain": settings.domain, "git_sha": settings.git_sha, FINGERPRINT_TAG: fingerprint},
+        tags={
+            "domain": settings.domain,
+            "git_sha": settings.git_sha,
+            FINGERPRINT_TAG: fingerprint,
+            **({LEAK_TAG: ", ".join(leak.feature for leak in leaks)} if leaks else {}),
+        },
         reference=reference,
+        datasets=Datasets(train, test, settings.data or contract.source, contract.target),
     )
-    result = TrainResult(logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected)
+    result = TrainResult(
+        logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected, logged.digest
+    )
     return result, scored, images
 
 
@@ -146,6 +179,7 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
             "domain": settings.domain,
             "flyte_execution": execution_id,
             "roc_auc": f"{result.roc_auc:.6f}",
+            DIGEST_TAG: result.data_digest or "unknown",
         }
         version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
     note(f"registered {settings.model_name} v{version}")

@@ -45,6 +45,9 @@ def flag(name):
 K3D = """
 log("k3d")
 args = sys.argv[1:]
+if args == ["version"]:
+    print("k3d version v5.8.3")
+    print("k3s version v1.31.5-k3s1 (default)")
 if args[:2] == ["cluster", "get"]:
     sys.exit(0 if flag("cluster-exists") else 1)
 if args[:2] == ["cluster", "create"]:
@@ -59,8 +62,13 @@ if args[:2] == ["cluster", "stop"]:
     open(os.path.join(STATE, "cluster-stopped"), "w").close()
 """
 
+# A laptop that meets the preflight's minimum: Docker Engine 29, k3d 5.8.
 DOCKER = """
 log("docker")
+if sys.argv[1:2] == ["info"]:  # CPUs, memory, data dir, OS: what the preflight asks
+    print(4, 8 * 2**30, "/nonexistent/docker-root", "Docker Desktop")
+elif sys.argv[1:2] == ["version"]:  # --format '{{.Server.APIVersion}} {{.Server.MinAPIVersion}}'
+    print("1.52 1.44")
 """
 
 # The script's waits sleep between tries; the stand-ins answer at once.

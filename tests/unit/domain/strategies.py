@@ -50,6 +50,11 @@ def _column(draw, feature: Feature, rows: int) -> pd.Series:
         series = pd.Series(
             draw(st.lists(st.sampled_from(CATEGORIES), min_size=rows, max_size=rows)), dtype=object
         )
+    elif feature.kind == "datetime":
+        days = draw(st.lists(st.integers(0, 3000), min_size=rows, max_size=rows))
+        zone = draw(st.sampled_from(["", "T08:30:00Z", "T23:59:59+02:00"]))
+        dates = pd.Timestamp("2020-01-01") + pd.to_timedelta(days, unit="D")
+        series = pd.Series([f"{d:%Y-%m-%d}{zone}" for d in dates], dtype=object)
     else:
         series = pd.Series(
             draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), dtype=object

@@ -1,6 +1,9 @@
 """The contract file: read, written back identically, and refused with its name
 when it is inconsistent."""
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 
@@ -25,12 +28,13 @@ def test_a_contract_written_and_read_back_is_the_same(contract):
         ("target: {column: y, positive: 1, negative: 1}\nfeatures: {x: {kind: numeric}}",
          "positive and negative labels are both 1"),
         ("target: {column: y, positive: 1, negative: 0}\nfeatures: {x: {kind: number}}",
-         "kind 'number'; kinds are numeric, categorical, boolean"),
+         "features.x.kind: the text 'number' is not one of"),
         ("target: {column: y, positive: 1, negative: 0}\nfeatures: {y: {kind: numeric}}",
          "the target 'y' is also listed"),
         ("target: {column: y, positive: 1}\nfeatures: {x: {kind: numeric}}",
-         "target.negative is missing"),
-        ("target: {column: y, positive: 1, negative: 0}\nfeatures: {}", "features must be"),
+         "target.negative: required key is missing"),
+        ("target: {column: y, positive: 1, negative: 0}\nfeatures: {}",
+         "features: is empty; at least one is needed"),
         ("target: {column: y, positive: 1, negative: 0}\nfeatures: {x: {kind: numeric}}\n"
          "ignore: {x: id}", "'x' is both a feature and ignored"),
         ("[1, 2", "not valid YAML"),
@@ -47,3 +51,75 @@ def test_an_inconsistent_contract_is_refused_with_its_path(tmp_path, text, messa
 def test_a_missing_contract_says_how_to_draft_one(tmp_path):
     with pytest.raises(ContractError, match="make contract DATA="):
         data_contract.load(tmp_path / "contract.yaml")
+
+
+# A reviewer's hand edits, each refused with its key path and line, all at once.
+HAND_EDITED = """\
+target:
+  column: y
+  positve: 1
+  negative: 0
+min_rows_per_class: ten
+features:
+  x: {kind: number, missing: "false"}
+  y: {kind: numeric}
+  x: {kind: numeric}
+  z: {kind: numeric, mising: true}
+ignore: {z: [an id]}
+"""
+
+
+@pytest.mark.parametrize(
+    "expected",
+    [
+        "line 3, target.positve: unknown key 'positve'; did you mean 'positive'?",
+        "line 1, target.positive: required key is missing",
+        "line 5, min_rows_per_class: expected a whole number, got the text 'ten'",
+        "line 7, features.x.kind: the text 'number' is not one of 'numeric', 'categorical', "
+        "'boolean' or 'datetime'; did you mean 'numeric'?",
+        "line 7, features.x.missing: expected true or false, got the text 'false' (remove the "
+        "quotes)",
+        "line 8, features.y: the target 'y' is also listed as a feature",
+        "line 9, features.x: 'x' appears twice in one mapping (first at line 7)",
+        "line 10, features.z.mising: unknown key 'mising'; did you mean 'missing'?",
+        "line 11, ignore.z: expected text, got a list",
+        "line 11, ignore.z: 'z' is both a feature and ignored",
+    ],
+)
+def test_every_hand_edit_is_named_with_its_line_at_once(tmp_path, expected):
+    path = tmp_path / "contract.yaml"
+    path.write_text(HAND_EDITED)
+    with pytest.raises(ContractError) as caught:
+        data_contract.load(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: 10 problem(s) in the data contract, first line 1")
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        ("target: {column: y, positive: [1, 2], negative: 0}",
+         "target.positive: expected a label (text, a number or true/false), got a list"),
+        ("table: {delimiter: ':'}", "table.delimiter: the text ':' is not one of"),
+        ("table: {decimal: ',', delimiter: ','}", "table.decimal: the decimal mark ','"),
+        ("features: {x: {kind: numeric, missing_values: NA}}",
+         "features.x.missing_values: expected a list, got the text 'NA'"),
+        ("featurs: {}", "unknown key 'featurs'; did you mean 'features'?"),
+    ],
+)  # fmt: skip
+def test_a_wrong_type_or_value_is_named(edit, expected):
+    base = {
+        "target": "target: {column: y, positive: 1, negative: 0}",
+        "features": "features: {x: {kind: numeric}}",
+    }
+    key = edit.split(":", 1)[0]
+    text = "\n".join([*(v for k, v in base.items() if k != key), edit])
+    with pytest.raises(ContractError, match=re.escape(expected)):
+        data_contract.parse(text, "contract.yaml")
+
+
+def test_the_drafted_file_names_its_json_schema_on_the_first_line(tmp_path):
+    contract = data_contract.load(Path(__file__).parents[3] / "contract.yaml")
+    text = data_contract.dump(contract)
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=contract.schema.json"

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from workflows.domain.data import (
     demo,
     load,
     read_table,
+    row_groups,
     split,
     synthetic,
     typed_by_contract,
@@ -151,3 +153,189 @@ def test_chunks_of_a_csv_check_its_header_first(tmp_path):
     (tmp_path / "dup.csv").write_text("a,a\n1,2\n")
     with pytest.raises(DataLoadError, match="twice"):
         list(chunks(str(tmp_path / "dup.csv"), contract, 10))
+
+
+# --- The table as the team wrote it -------------------------------------------------
+
+from workflows.domain.data import DataLoadError as LoadError  # noqa: E402
+from workflows.domain.data import sniff_text  # noqa: E402
+
+
+def _contract(features: dict, **extra) -> data_contract.Contract:
+    return data_contract.from_dict(
+        {"target": {"column": "y", "positive": "yes", "negative": "no"}, "features": features,
+         **extra}
+    )  # fmt: skip
+
+
+def test_only_an_empty_cell_is_missing_unless_the_contract_lists_tokens(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = ["region,answer,score,y"] + [
+        f"{r},{a},{s},{y}"
+        for r, a, s, y in zip(["NA", "EU", "null"] * 10, ["None", "Some"] * 15,
+                              ["1.5", "NA", "?"] * 10, ["yes", "no"] * 15, strict=False)
+    ]  # fmt: skip
+    path.write_text("\n".join(rows) + "\n")
+    contract = _contract(
+        {
+            "region": {"kind": "categorical"},  # "NA" is North America here
+            "answer": {"kind": "categorical"},
+            "score": {"kind": "numeric", "missing": True, "missing_values": ["NA", "?"]},
+        }
+    )
+    frame = read_table(str(path), contract)
+    assert set(frame["region"]) == {"NA", "EU", "null"}
+    assert set(frame["answer"]) == {"None", "Some"}
+    assert frame["score"].isna().sum() == 20 and frame["score"].dtype == float
+    validate(frame, contract)  # `missing: false` holds: no region or answer is missing
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"a;b;y\n1,5;x;yes\n1.234,5;z;no\n", (";", ",", ".", "utf-8")),
+        ("\ufeffa,b,y\n1.5,x,yes\n".encode(), (",", ".", "", "utf-8-sig")),
+        ("a;b;y\n2,5;café;yes\n".encode("latin-1"), (";", ",", "", "latin-1")),
+        (b"a\tb\ty\n1.5\tx\tyes\n", ("\t", ".", "", "utf-8")),
+    ],
+)
+def test_the_dialect_is_sniffed(raw, expected):
+    table = sniff_text(raw)
+    assert (table.delimiter, table.decimal, table.thousands, table.encoding) == expected
+
+
+def test_a_european_export_is_read_as_its_numbers(tmp_path):
+    path = tmp_path / "eu.csv"
+    lines = ["Betrag;Stadt;y"] + [
+        f"{i}.234,{i % 10};{'Köln' if i % 2 else 'Zürich'};{'yes' if i % 2 else 'no'}"
+        for i in range(1, 31)
+    ]
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    table = data_contract.TableFormat(";", ",", ".", "cp1252")
+    contract = _contract({"Betrag": {"kind": "numeric"}, "Stadt": {"kind": "categorical"}},
+                         table={"delimiter": ";", "decimal": ",", "thousands": ".",
+                                "encoding": "cp1252"})  # fmt: skip
+    assert contract.table == table
+    frame = read_table(str(path), contract)
+    assert frame["Betrag"].tolist()[:2] == [1234.1, 2234.2]
+    assert set(frame["Stadt"]) == {"Köln", "Zürich"}
+
+
+def test_a_dialect_that_does_not_match_the_file_is_named(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_bytes("a;b;y\n1,5;café;yes\n".encode("latin-1"))
+    with pytest.raises(
+        LoadError, match=re.escape("separated by ';', not ','; set table.delimiter")
+    ):
+        read_table(str(path), _contract({"a": {"kind": "numeric"}}))
+    semicolons = {"delimiter": ";", "decimal": ","}
+    with pytest.raises(LoadError, match=r"not utf-8 text .*set table.encoding"):
+        read_table(str(path), _contract({"a": {"kind": "numeric"}}, table=semicolons))
+
+
+def test_identifiers_keep_their_exact_text(tmp_path):
+    ids = ["000123", "9007199254740993", "0042", *[str(10**17 + i) for i in range(27)]]
+    path = tmp_path / "t.csv"
+    path.write_text("id,zip,x,y\n" + "".join(
+        f"{i},{'01234' if n % 2 else '98765'},{n},{'yes' if n % 2 else 'no'}\n"
+        for n, i in enumerate(ids)))  # fmt: skip
+    contract = _contract({"zip": {"kind": "categorical"}, "x": {"kind": "numeric"}},
+                         ignore={"id": "identifier"})  # fmt: skip
+    frame = read_table(str(path), contract)
+    assert frame["id"].tolist() == ids
+    assert set(frame["zip"]) == {"01234", "98765"}
+
+
+def _typed_parquet() -> pd.DataFrame:
+    rows = 40
+    return pd.DataFrame(
+        {
+            "y": pd.Categorical(["yes", "no"] * (rows // 2)),  # dictionary-encoded target
+            "colour": pd.Categorical(["red", "blue", None, "red"] * (rows // 4)),
+            "count": pd.array([1, None, 3, 4] * (rows // 4), dtype="Int64"),
+            "flag": pd.array([True, False, None, True] * (rows // 4), dtype="boolean"),
+            "name": pd.array(["a", "b", None, "c"] * (rows // 4), dtype="string"),
+            "part": [2023, 2024] * (rows // 2),
+        }
+    )
+
+
+TYPED = {
+    "colour": {"kind": "categorical", "missing": True},
+    "count": {"kind": "numeric", "missing": True},
+    "flag": {"kind": "boolean", "missing": True},
+    "name": {"kind": "categorical", "missing": True},
+}
+
+
+def test_typed_parquet_is_read_as_its_values_and_trains(tmp_path):
+    from workflows.domain.training import TrainParams, train
+
+    path = tmp_path / "t.parquet"
+    _typed_parquet().drop(columns="part").to_parquet(path)
+    contract = _contract(TYPED)
+    frame = validate(read_table(str(path), contract), contract)
+    assert frame["y"].tolist()[:2] == ["yes", "no"]
+    assert frame["count"].dtype == float and frame["flag"].tolist()[:3] == [True, False, None]
+    train_part, _ = split(frame, "y", 0.25, 0)
+    train(train_part, contract, TrainParams(params={"max_iter": 5}))
+
+
+def test_a_hive_partitioned_folder_is_one_table(tmp_path):
+    folder = tmp_path / "table"
+    _typed_parquet().to_parquet(folder, partition_cols=["part"])
+    contract = _contract({**TYPED, "part": {"kind": "numeric"}})
+    frame = validate(read_table(str(folder), contract), contract)
+    assert len(frame) == 40 and sorted(set(frame["part"])) == [2023, 2024]
+    assert sum(len(piece) for piece in chunks(str(folder), contract, 7)) == 40
+
+
+def test_partitions_whose_columns_differ_are_refused(tmp_path):
+    folder = tmp_path / "table"
+    for part, column in ((1, "count"), (2, "name")):
+        (folder / f"part={part}").mkdir(parents=True)
+        _typed_parquet()[["y", column]].to_parquet(folder / f"part={part}" / "p.parquet")
+    with pytest.raises(LoadError, match="its files have different columns"):
+        read_table(str(folder), _contract({"count": {"kind": "numeric"}}))
+
+
+def test_copies_of_a_row_never_straddle_the_split():
+    distinct = pd.DataFrame({"x": range(60), "y": ["yes", "no", "no"] * 20})
+    frame = distinct.loc[distinct.index.repeat(1 + distinct.index % 5)].reset_index(drop=True)
+    groups = row_groups(frame, ["x"])
+    assert groups.max() + 1 == 60
+    train, test = split(frame, "y", 0.25, 0, groups)
+    assert not set(train["x"]) & set(test["x"])
+    assert len(train) + len(test) == len(frame)
+    assert set(test["y"]) == {"yes", "no"}
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    st.sampled_from([(",", "."), (";", ","), (";", "."), ("\t", "."), ("|", ",")]),
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False).map(lambda x: round(x, 3)), min_size=5,
+             max_size=30),
+    st.sampled_from(["utf-8", "utf-8-sig", "latin-1"]),
+)  # fmt: skip
+def test_a_table_written_in_any_dialect_is_sniffed_and_read_back(dialect, numbers, encoding):
+    import io
+    import tempfile
+
+    from workflows.domain.data import Reading, read_with
+
+    delimiter, decimal = dialect
+    frame = pd.DataFrame(
+        {"amount": [n + 0.5 for n in numbers], "town": ["Zürich", "Köln"] * (len(numbers) // 2)
+         + ["Genève"] * (len(numbers) % 2), "y": ["yes", "no"] * (len(numbers) // 2)
+         + ["yes"] * (len(numbers) % 2)}
+    )  # fmt: skip
+    buffer = io.StringIO()
+    frame.to_csv(buffer, sep=delimiter, decimal=decimal, index=False)
+    table = sniff_text(buffer.getvalue().encode(encoding))
+    assert (table.delimiter, table.decimal) == dialect
+    assert table.encoding == encoding
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_bytes(buffer.getvalue().encode(encoding))
+        read = read_with(str(path), Reading(table, text=("town", "y")))
+    pd.testing.assert_frame_equal(read, frame, check_dtype=False)

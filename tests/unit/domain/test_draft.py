@@ -103,3 +103,90 @@ def test_a_target_that_cannot_be_a_binary_label_is_refused(frame_args, target, p
     with pytest.raises(DraftError) as caught:
         draft(table(**frame_args), target, positive)
     assert message in str(caught.value)
+
+
+# --- What the raw text shows, and columns the model cannot use ---------------------
+
+from workflows.domain.contract import TableFormat  # noqa: E402
+from workflows.domain.draft import (  # noqa: E402
+    Evidence,
+    exact_text_columns,
+    markers,
+    propose_missing,
+)
+
+
+def test_markers_are_counted_and_proposed_only_among_numbers():
+    raw = pd.DataFrame(
+        {
+            "size": ["1,5", "NA", "2,0", "?", None] * 8,  # decimal commas
+            "region": ["NA", "EU", "NA", "AS", "EU"] * 8,  # North America
+            "clean": ["a", "b", "c", "d", "e"] * 8,
+        }
+    )
+    found = markers(raw)
+    assert found == {"size": {"?": 8, "NA": 8}, "region": {"NA": 16}}
+    assert propose_missing(raw, found, TableFormat(";", ",")) == {"size": ("?", "NA")}
+
+
+def test_a_text_columns_markers_stay_categories_and_the_reviewer_is_told():
+    frame = table(region=["NA", "EU"] * 20, size=[1.0, None, 2.5, None] * 10)
+    evidence = Evidence(
+        markers={"region": {"NA": 20}, "size": {"?": 20}}, proposed={"size": ("?",)}
+    )
+    contract, decisions = draft(frame, "y", evidence=evidence)
+    found = {d.column: d for d in decisions}
+    assert "'NA' x20 kept as categories" in found["region"].review
+    assert found["region"].missing == "no"
+    assert found["size"].missing == "yes: '?' x20"
+    assert contract.features[2].missing_values == ("?",)
+
+
+def test_digit_columns_with_leading_zeros_or_beyond_2_53_are_kept_as_text():
+    raw = pd.DataFrame(
+        {
+            "zip": ["01234", "98765"] * 5,
+            "big": [str(2**53 + 1 + i) for i in range(10)],
+            "count": [str(i) for i in range(10)],
+        }
+    )
+    assert exact_text_columns(raw) == ["zip", "big"]
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ([[1, 2], [3]] * 20, "holds lists"),
+        ([{"a": 1}, {"b": 2}] * 20, "holds mappings or structs"),
+        ([b"\x00\x01", b"\x02"] * 20, "holds binary values"),
+    ],
+)
+def test_columns_the_model_cannot_use_are_ignored_with_the_reason(values, reason):
+    found = decided(table(nested=values))
+    assert found["nested"][0] == "ignored" and reason in found["nested"][1]
+
+
+def test_iso_dates_and_timestamps_are_their_own_kind():
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    found = decided(
+        table(
+            day=[f"{d:%Y-%m-%d}" for d in days],
+            stamp=pd.Series(days.tz_localize("Europe/Paris")),
+        )
+    )
+    assert found["day"][0] == "datetime"
+    assert found["stamp"][0] == "datetime" and "time zone" in found["stamp"][1]
+
+
+def test_the_codes_hint_appears_only_where_the_evidence_points_at_codes():
+    found = decided(
+        table(score=list(range(1, 11)) * 4, status=[1, 2] * 20, plan=[101, 205, 310, 999] * 10)
+    )
+    assert "categorical if codes" not in found["score"][1]
+    assert "categorical if codes" in found["status"][1]  # named like codes
+    assert "categorical if codes" in found["plan"][1]  # sparse values
+
+
+def test_integers_named_like_an_identifier_are_ignored_even_when_some_repeat():
+    found = decided(table(ID=[1000025 + i * 3 // 4 * 7 for i in range(40)]))  # 30 in 40
+    assert found["ID"][0] == "ignored" and "named like an identifier" in found["ID"][1]

@@ -247,3 +247,39 @@ def test_one_odd_cell_in_a_boolean_column_is_named_alone():
     assert (
         problems_of(frame, contract)["flag"] == "1 value(s) that are not true/false, e.g. 'perhaps'"
     )
+
+
+def _one_feature(feature: Feature, values: list) -> tuple[pd.DataFrame, Contract]:
+    rows = len(values)
+    frame = pd.DataFrame({feature.name: values, "y": ["a", "b"] * (rows // 2)})
+    return frame, Contract("y", "a", "b", (feature,), min_rows_per_class=2)
+
+
+@pytest.mark.parametrize(
+    ("feature", "values", "message"),
+    [
+        (Feature("when", "datetime", False), ["2024-01-31", "31/01/2024"] * 12,
+         "12 value(s) that are not ISO dates (YYYY-MM-DD, optionally a time and a zone), "
+         "e.g. '31/01/2024'"),
+        (Feature("when", "datetime", False), ["2024-01-31T10:00:00+01:00", "2024-02-01T10:00"] * 12,
+         "mixes date-times with a time zone (e.g. '2024-01-31T10:00:00+01:00') and without "
+         "(e.g. '2024-02-01T10:00')"),
+        (Feature("size", "numeric", True, ("?",)), [None] * 24,
+         "every value is missing: its missing_values ['?'] and empty cells cover the whole "
+         "column"),
+        (Feature("size", "numeric", False), ["1,5", "2,25"] * 12,
+         "they look like decimal commas: set table: {decimal: ','}"),
+    ],
+)  # fmt: skip
+def test_bad_dates_tokens_and_decimals_are_named_with_the_column(feature, values, message):
+    frame, contract = _one_feature(feature, values)
+    with pytest.raises(DataValidationError) as caught:
+        validate(frame, contract)
+    assert f"column {feature.name!r}" in str(caught.value).splitlines()[0]
+    assert message in str(caught.value)
+
+
+def test_dates_in_one_zone_or_none_pass_as_text():
+    for values in (["2024-01-31", None], ["2024-01-31T10:00:00Z", "2024-06-01T10:00:00+02:00"]):
+        frame, contract = _one_feature(Feature("when", "datetime", True), values * 12)
+        validate(frame, contract)

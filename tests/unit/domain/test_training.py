@@ -28,6 +28,7 @@ EVERY_KIND = data_contract.from_dict(
             "amount": {"kind": "numeric", "missing": True},
             "colour": {"kind": "categorical", "missing": True},
             "flag": {"kind": "boolean", "missing": True},
+            "opened": {"kind": "datetime", "missing": True},
         },
         "ignore": {"id": "identifier"},
     }
@@ -49,6 +50,7 @@ def test_raw_rows_with_unseen_categories_and_missing_values_get_label_and_probab
             "amount": [1.5, None, 3],
             "colour": ["never seen in training", None, "level 2"],
             "flag": [True, None, False],
+            "opened": ["2023-05-01", None, "2022-13-45"],  # raw text; a bad date is missing
         }
     )
     answer = model.predict(rows)
@@ -116,3 +118,48 @@ def test_a_parameter_value_the_estimator_refuses_is_named():
     frame = synthetic(100, EVERY_KIND, 0)
     with pytest.raises(TrainingError, match="max_depth"):
         train(frame, EVERY_KIND, TrainParams("random_forest", {"max_depth": -3}))
+
+
+def test_dates_become_their_parts_inside_the_model_and_carry_signal():
+    rows = 400
+    opened = pd.Timestamp("2021-01-01") + pd.to_timedelta(range(rows), unit="D")
+    frame = pd.DataFrame(
+        {
+            "opened": [f"{d:%Y-%m-%d}T12:00:00+01:00" for d in opened],
+            "noise": [float(i % 7) for i in range(rows)],
+            "outcome": ["yes" if d.month in (6, 7, 8) else "no" for d in opened],
+        }
+    )
+    contract = data_contract.from_dict(
+        {
+            "target": {"column": "outcome", "positive": "yes", "negative": "no"},
+            "features": {"opened": {"kind": "datetime"}, "noise": {"kind": "numeric"}},
+        }
+    )
+    model = train(frame, contract, TrainParams(params={"max_iter": 30}, seed=0))
+    summer = pd.DataFrame({"opened": ["2030-07-15T09:00:00Z", "2030-01-15"], "noise": [1.0, 1.0]})
+    assert list(model.predict(summer)[LABEL]) == ["yes", "no"]
+
+
+def test_more_levels_than_max_bins_are_pooled_and_named_not_a_failure_inside_fit():
+    from workflows.domain.training import category_limit, pooled
+
+    rows = 400
+    frame = pd.DataFrame(
+        {
+            "shop": [f"shop {i % 60}" for i in range(rows)],
+            "amount": [float(i % 13) for i in range(rows)],
+            "outcome": ["yes" if i % 60 < 20 else "no" for i in range(rows)],
+        }
+    )
+    contract = data_contract.from_dict(
+        {
+            "target": {"column": "outcome", "positive": "yes", "negative": "no"},
+            "features": {"shop": {"kind": "categorical"}, "amount": {"kind": "numeric"}},
+        }
+    )
+    params = TrainParams(params={"max_bins": 32, "max_iter": 10})
+    assert category_limit(params) == 31
+    assert pooled(frame, contract, params) == {"shop": 60}
+    model = train(frame, contract, params)
+    assert model.predict(frame.head(3))[LABEL].isin(["yes", "no"]).all()
