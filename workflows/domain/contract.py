@@ -215,6 +215,14 @@ def _problems(contract: Contract) -> list[tuple[str, str]]:
             problems.append(
                 (f"features.{feature.name}.missing_values", "an empty cell is always missing")
             )
+        if feature.missing_values and feature.missing is False:
+            problems.append(
+                (
+                    f"features.{feature.name}.missing_values",
+                    "lists missing tokens while `missing: false` says no value may be "
+                    "missing: set missing: true, or remove the tokens",
+                )
+            )
     target = contract.target if isinstance(contract.target, str) else None
     if target in names:
         problems.append(

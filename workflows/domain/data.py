@@ -123,11 +123,19 @@ def read_table(source: str, contract: Contract | None = None) -> pd.DataFrame:
     With a contract, a CSV is read in its dialect (`table:`), only an empty cell
     or the column's own `missing_values` is missing, and categorical, datetime
     and ignored columns stay text exactly as written ("007" stays "007", an
-    identifier beyond 2^53 keeps every digit). Without one, every column is
-    read that way but the types pandas infers (for `make contract`).
+    identifier beyond 2^53 keeps every digit), and numeric and boolean features
+    are typed by their kind (`typed_by_contract`: numbers as float64), whatever
+    the cells look like. Without one, every column is read that way but the
+    types pandas infers (for `make contract`).
     """
     frame = read_with(source, reading(contract))
-    return dates_as_text(frame, contract.of_kind("datetime")) if contract else frame
+    if contract is None:
+        return frame
+    if _suffix(source) == ".csv":
+        # Typed as `chunks` types each piece, so a table loaded whole and the same
+        # table scored in chunks hold the same values of the same dtypes.
+        frame = typed_by_contract(frame, contract)
+    return dates_as_text(frame, contract.of_kind("datetime"))
 
 
 def dates_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -182,22 +190,68 @@ def _csv(source: str, how: Reading, **kwargs) -> pd.DataFrame:
 
     names = header(source, how.table)
     options = csv_options(how, names)
-    return pd.read_csv(source, **options, **kwargs)
+    return grouped_numbers(pd.read_csv(source, **options, **kwargs), how)
 
 
 def csv_options(how: Reading, names: list[str]) -> dict:
     """pandas.read_csv's arguments for this dialect: nothing is missing but an
     empty cell and the listed tokens (pandas' own list has "NA", "None", "null"...)."""
     table = how.table
+    # pandas drops a thousands separator wherever it stands ("0.221" -> 221): with
+    # one, every column is read as text and `grouped_numbers` converts it strictly.
+    text = names if table.thousands else [name for name in how.text if name in names]
     return {
         "sep": table.delimiter,
         "decimal": table.decimal,
-        "thousands": table.thousands or None,
         "encoding": table.encoding,
         "keep_default_na": False,
         "na_values": {name: how.missing.get(name, [""]) for name in names},
-        "dtype": {name: str for name in how.text if name in names},
+        "dtype": {name: str for name in text},
     }
+
+
+def grouped_numbers(frame: pd.DataFrame, how: Reading) -> pd.DataFrame:
+    """A CSV read as text under a dialect with a thousands separator, its number
+    columns converted: a column becomes numbers only when every cell is one as the
+    dialect writes it (groups of three digits, then the decimal mark: "1.234,5").
+    Text, datetime and ignored columns, and columns with words in them, stay text
+    as written. Returns `frame` itself when the dialect has no thousands separator.
+
+    Raises DataLoadError naming the column when its cells are all numbers but some
+    are not written in the dialect ("0.221" where the decimal mark is ","): read
+    as pandas would, they would silently become other numbers (221).
+    """
+    import pandas as pd
+
+    table = how.table
+    if not table.thousands:
+        return frame
+    group, point = re.escape(table.thousands), re.escape(table.decimal)
+    # A grouped number starts with 1-999 ("0.221" is no number where "." groups thousands).
+    grammar = rf"[+-]?(?:[1-9]\d{{0,2}}(?:{group}\d{{3}})+|\d+)(?:{point}\d+)?(?:[eE][+-]?\d+)?"
+    for name in frame.columns:
+        column = frame[name]
+        types = pd.api.types
+        textual = types.is_object_dtype(column.dtype) or types.is_string_dtype(column.dtype)
+        if name in how.text or not textual:
+            continue
+        present = column.dropna().astype(str).str.strip()
+        if present.empty or not present.str.fullmatch(_NUMBER_LIKE).all():
+            continue  # words among them: text, for validation to judge
+        if present.str.fullmatch(r"[+-]?0\d+").any():
+            continue  # leading zeros ("000123"): an identifier or a code, kept as written
+        odd = present[~present.str.fullmatch(grammar)]
+        if len(odd):
+            raise DataLoadError(
+                f"column {name!r}: {len(odd)} number(s) not written as the contract's "
+                f"table: says (decimal {table.decimal!r}, thousands {table.thousands!r}), "
+                f"e.g. {', '.join(repr(v) for v in dict.fromkeys(odd.tolist()[:3]))}; "
+                "read that way they would be other numbers: fix the cells, or table: "
+                "in the contract (make contract sniffs it)"
+            )
+        plain = column.str.strip().str.replace(table.thousands, "", regex=False)
+        frame[name] = pd.to_numeric(plain.str.replace(table.decimal, ".", regex=False))
+    return frame
 
 
 def header(source: str, table: TableFormat) -> list[str]:
@@ -343,13 +397,15 @@ def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]
                 piece = _reading(source, how.table, next, reader, None)
                 if piece is None:
                     return
-                yield typed_by_contract(piece, contract)
+                yield typed_by_contract(grouped_numbers(piece, how), contract)
     else:
         table = load(source, contract)
         for start in range(0, len(table), rows):
             yield table.iloc[start : start + rows].reset_index(drop=True)
 
 
+# Cells that are numbers in some dialect: digits and the marks numbers are written with.
+_NUMBER_LIKE = r"[+-]?[\d.,' ]*\d[\d.,' ]*(?:[eE][+-]?\d+)?"
 SNIFF_BYTES = 1 << 20  # the first MiB of a CSV decides its dialect
 _DECIMAL_COMMA = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$")
 _THOUSANDS = {

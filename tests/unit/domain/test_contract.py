@@ -38,6 +38,10 @@ def test_a_contract_written_and_read_back_is_the_same(contract):
         ("target: {column: y, positive: 1, negative: 0}\nfeatures: {x: {kind: numeric}}\n"
          "ignore: {x: id}", "'x' is both a feature and ignored"),
         ("[1, 2", "not valid YAML"),
+        # found by a new user: accepted, then every token refused as a missing value
+        ("target: {column: y, positive: 1, negative: 0}\n"
+         "features: {x: {kind: numeric, missing: false, missing_values: [NA]}}",
+         "features.x.missing_values: lists missing tokens while `missing: false`"),
     ],
 )  # fmt: skip
 def test_an_inconsistent_contract_is_refused_with_its_path(tmp_path, text, message):
