@@ -26,6 +26,7 @@ The HTTP side, limits included, is workflows/serving/app.py.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -129,6 +130,26 @@ def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
     document = json.loads(result.response)
     document["model_version"] = served.version
     return 200, document
+
+
+def score_parsed(served: Served, document: dict) -> dict | None:
+    """`score`'s document for a request already decoded from JSON (a plain
+    `dataframe_split`, see batching.merge_key): MLflow's own parsing from the
+    decoded JSON on (`infer_and_parse_data`, as `invocations` does it, minus the
+    body's decoding twice), the same checks and model. None where `score` would
+    not answer 200: `score` then answers, in MLflow's words."""
+    from mlflow.pyfunc import scoring_server
+
+    try:
+        frame = scoring_server.infer_and_parse_data(document)
+        predictions = _ContractModel(served).predict(frame)
+    except Exception:  # a refusal or an error: worded by `score`, request by request
+        return None
+    text = io.StringIO()
+    scoring_server.predictions_to_json(predictions, text)
+    answer = json.loads(text.getvalue())  # what `score` returns: the same JSON values
+    answer["model_version"] = served.version
+    return answer
 
 
 def short_message(message: str) -> str:
