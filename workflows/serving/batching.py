@@ -1,12 +1,14 @@
 """Answer requests that arrive together with one call of MLflow's scoring code.
 
-MLflow's per-call work (JSON to a DataFrame cast to the signature's types,
-schema enforcement, the Pipeline's column transforms) costs ~4 ms on this
+The per-call work (MLflow's JSON to a DataFrame, the contract's checks, the
+Pipeline's column transforms and 100 trees) costs ~6 ms of CPU on this
 project's models whether a request holds 1 row or 100. While one request is
 being answered, others queue; the `Batcher` merges the queued ones into one
-`dataframe_split` body, answers it once and hands each request its own rows of
-the predictions. It waits for nothing: a request that finds the model idle is
-answered at once, alone.
+`dataframe_split` document, answers it once (`score_parsed`: from the decoded
+JSON, no second encoding) and hands each request its own rows of the
+predictions. A request that finds the model idle and no other client connected
+is answered at once; with other connections open it waits at most
+MAX_WAIT_SECONDS for their next requests.
 
 Requests are merged only where the answer cannot differ from answering each
 alone: plain `application/json` bodies holding only `dataframe_split`, with the
