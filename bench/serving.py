@@ -13,7 +13,7 @@ dependency of the project).
 Then, for each candidate, one 50 MB request while the 4 clients send 1-row
 requests: how long until it is answered (413 from `make serve`'s body limit),
 the clients' p99 meanwhile beside their p99 without it, and how much the
-server's peak memory (VmHWM of its process group) grew.
+server's peak memory (VmHWM of its process tree) grew.
 
 Then the switch: `make serve` is running and a load client sends 1-row
 requests without pause while `python -m workflows run` trains and moves the
@@ -208,7 +208,7 @@ def measure_candidate(
         compare(command[-1], [p["probability"] for p in answer["predictions"]], expected)
         return {
             "start_seconds": start,
-            "load": _load_test(port, bodies),
+            "load": _load_test(port, bodies, process.pid),
             "big_request": big_request(port, process.pid, bodies),
         }
     except (ServerDown, SmokeCheckError) as err:
@@ -220,19 +220,43 @@ def measure_candidate(
 BIG_MB = 50
 
 
-def _peak_mb(group: int) -> float:
-    """The summed peak resident memory (VmHWM) of the processes in `group`, in MB."""
-    total = 0
+def _tree(root: int) -> list[Path]:
+    """/proc entries of `root` and every process under it. By parent, not by
+    process group: `mlflow models serve` starts its uvicorn in a session of its own."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+    tree, grown = {root}, True
+    while grown:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grown = bool(below)
+    return [Path(f"/proc/{pid}") for pid in tree]
+
+
+def _peak_mb(root: int) -> float:
+    """The summed peak resident memory (VmHWM) of `root`'s process tree, in MB."""
+    total = 0
+    for entry in _tree(root):
         with contextlib.suppress(OSError, IndexError, ValueError):
-            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) != group:
-                continue
             for line in (entry / "status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     total += int(line.split()[1])
     return total / 1024
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time spent so far by `root`'s process tree (live processes)."""
+    ticks = 0
+    for entry in _tree(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _send_big(port: int) -> tuple[int, float]:
@@ -345,12 +369,31 @@ def measure(runs: int) -> dict:
     return {"load_before": os.getloadavg(), "servers": servers, "switch": moved}
 
 
-def _load_test(port: int, bodies: Path) -> dict:
-    command = [sys.executable, "-m", "bench.serving", "load", str(port), "--bodies", str(bodies)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        sys.exit(f"load test failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+def _load_test(port: int, bodies: Path, server: int) -> dict:
+    """The load client's figures per case, with the server's CPU time per request
+    (ms, its whole process tree): a figure the other processes on a shared machine
+    skew far less than requests per second."""
+    results = {}
+    for case, body in json.loads(bodies.read_text()).items():
+        one_case = bodies.with_name("case.json")
+        one_case.write_text(json.dumps({case: body}))
+        command = [
+            sys.executable,
+            "-m",
+            "bench.serving",
+            "load",
+            str(port),
+            "--bodies",
+            str(one_case),
+        ]
+        before = _cpu_seconds(server)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            sys.exit(f"load test failed:\n{done.stderr[-3000:]}")
+        figures = json.loads(done.stdout)[case]
+        figures["cpu_ms_per_request"] = 1000 * (_cpu_seconds(server) - before) / figures["requests"]
+        results[case] = figures
+    return results
 
 
 # --- the load client: runs in its own process ---------------------------------------
@@ -415,7 +458,7 @@ def report(result: dict) -> str:
         f"{THREADS} keep-alive clients on loopback, up to {REQUESTS} requests or "
         f"{TIME_CAP:.0f} s per case",
         f"  {'server':<50} {'start s':>7} {'case':<9} {'req/s':>7} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>6}",
+        f"{'p99 ms':>7} {'errors':>6} {'cpu ms/req':>10}",
     ]
     for name, values in result["servers"].items():
         if "error" in values:
@@ -426,7 +469,8 @@ def report(result: dict) -> str:
             lines.append(
                 f"  {name if index == 0 else '':<50} {start} {case:<9} "
                 f"{load_result['requests_per_second']:7.1f} {load_result['p50_ms']:7.1f} "
-                f"{load_result['p99_ms']:7.1f} {load_result['errors']:>6}"
+                f"{load_result['p99_ms']:7.1f} {load_result['errors']:>6} "
+                f"{load_result.get('cpu_ms_per_request', float('nan')):10.2f}"
             )
     lines += [
         "",
