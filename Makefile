@@ -10,6 +10,7 @@ PY := $(UV) run --locked python
 PY_WITH = $(UV) run --locked $(addprefix --group ,$(1)) python
 DOMAIN ?= development
 export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS MIN_DELTA DRIFT_LIMIT
+export SERVE_MAX_BODY_MB SERVE_HEADER_SECONDS SERVE_BODY_SECONDS SERVE_KEEP_ALIVE_SECONDS SERVE_DRAIN_SECONDS
 
 ##@ Setup
 .PHONY: help install clean
@@ -40,7 +41,7 @@ run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, MIN_DELTA=, DOMAIN
 score: ## Score DATA=<csv|parquet> with @DOMAIN into OUT= (default scores.parquet); drift report (DRIFT_LIMIT=; group drift)
 	$(call PY_WITH,drift) -m workflows score $(if $(DATA),--data "$(DATA)") --output "$(or $(OUT),scores.parquet)"
 
-serve: ## Serve @DOMAIN on 127.0.0.1 and follow the alias (PORT=5001, SERVE_POLL_SECONDS=2, SERVER=mlflow)
+serve: ## Serve @DOMAIN on 127.0.0.1 (uvicorn), follow the alias (PORT=5001, SERVE_POLL_SECONDS=2, SERVE_MAX_BODY_MB=10, SERVER=mlflow)
 	$(PY) -m workflows serve --domain $(DOMAIN) --port $(or $(PORT),5001) $(if $(SERVER),--server $(SERVER))
 
 mlflow-ui: ## Open the local MLflow store at http://127.0.0.1:5000 (PORT=)

@@ -4,7 +4,7 @@ The parts are the measuring modules present in bench/, each with `measure` and
 `report`: serving (server candidates side by side, and the time from `make run`
 to the first answer of the new version while `make serve` runs), scale
 (10k/100k/1M synthetic rows), scoring (make score's rows/s and peak memory at
-10k and 1M rows), and any other measuring module placed in bench/ (its own
+1k, 10k and 1M rows), and any other measuring module placed in bench/ (its own
 docstring says what it compares). `--only` runs one part and keeps the other
 parts' last results in the file.
 """

@@ -89,6 +89,14 @@ def _serving_rows(serving: dict) -> list[str]:
             f"{hundred['requests_per_second']:.0f} req/s, p99 {one['p99_ms']:.0f} / "
             f"{hundred['p99_ms']:.0f} ms |"
         )
+        big = values.get("big_request")
+        if big:
+            lines.append(
+                f"| {name}: one 50 MB request beside 4 clients of 1-row requests | "
+                f"{big['status'] or 'no answer'} in {big['seconds']:.2f} s; the clients' p99 "
+                f"{big['others']['p99_ms']:.0f} ms (alone {one['p99_ms']:.0f} ms); peak memory "
+                f"+{big['peak_growth_mb']:.0f} MB |"
+            )
     moved = serving["switch"]
     to_new = moved["run_start_to_new_version_seconds"]
     took = f"{to_new:.1f} s" if to_new is not None else "never"

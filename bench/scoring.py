@@ -1,5 +1,5 @@
-"""Batch scoring throughput and memory: `python -m workflows score` on 10k and
-1M rows of the demo's distribution (resampled, 1 % noise), Parquet with 100k-row
+"""Batch scoring throughput and memory: `python -m workflows score` on 1k, 10k
+and 1M rows of the demo's distribution (resampled, 1 % noise), Parquet with 100k-row
 row groups, after one `make run` into a fresh SQLite store.
 
 rows/s is the scoring loop (read, validate, predict, write); total includes
@@ -19,7 +19,7 @@ from pathlib import Path
 from bench import run_env
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = (10_000, 1_000_000)
+SIZES = (1_000, 10_000, 1_000_000)
 ROW_GROUP = 100_000
 
 

@@ -10,6 +10,11 @@ server with 1 and 2 workers, and MLServer with its MLflow runtime when an
 `mlserver` executable is found (MLSERVER=<path> or on PATH; it is not a
 dependency of the project).
 
+Then, for each candidate, one 50 MB request while the 4 clients send 1-row
+requests: how long until it is answered (413 from `make serve`'s body limit),
+the clients' p99 meanwhile beside their p99 without it, and how much the
+server's peak memory (VmHWM of its process tree) grew.
+
 Then the switch: `make serve` is running and a load client sends 1-row
 requests without pause while `python -m workflows run` trains and moves the
 alias to a new version. Reported: failed requests (the goal is 0) and the time
@@ -160,7 +165,7 @@ def _mlserver_folder(store: Path, port: int) -> Path:
 def candidates(store: Path, port: int) -> dict[str, list[str]]:
     serve = [sys.executable, "-m", "workflows", "serve", "--domain", DOMAIN, "--port", str(port)]
     found = {
-        "make serve (in-process pyfunc, follows the alias)": serve,
+        "make serve (uvicorn app, follows the alias)": serve,
         "mlflow models serve, 1 worker": [*serve, "--server", "mlflow", "--workers", "1"],
         "mlflow models serve, 2 workers": [*serve, "--server", "mlflow", "--workers", "2"],
     }
@@ -201,11 +206,98 @@ def measure_candidate(
         answer = _first_answer(port, first, process)
         start = time.perf_counter() - started
         compare(command[-1], [p["probability"] for p in answer["predictions"]], expected)
-        return {"start_seconds": start, "load": _load_test(port, bodies)}
+        return {
+            "start_seconds": start,
+            "load": _load_test(port, bodies, process.pid),
+            "big_request": big_request(port, process.pid, bodies),
+        }
     except (ServerDown, SmokeCheckError) as err:
         return {"error": str(err)}
     finally:
         _stop(process)
+
+
+BIG_MB = 50
+
+
+def _tree(root: int) -> list[Path]:
+    """/proc entries of `root` and every process under it. By parent, not by
+    process group: `mlflow models serve` starts its uvicorn in a session of its own."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+    tree, grown = {root}, True
+    while grown:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grown = bool(below)
+    return [Path(f"/proc/{pid}") for pid in tree]
+
+
+def _peak_mb(root: int) -> float:
+    """The summed peak resident memory (VmHWM) of `root`'s process tree, in MB."""
+    total = 0
+    for entry in _tree(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time spent so far by `root`'s process tree (live processes)."""
+    ticks = 0
+    for entry in _tree(root):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _send_big(port: int) -> tuple[int, float]:
+    """A 50 MB JSON-looking body sent as fast as the server takes it; (status, seconds)."""
+    piece = b" " * (1 << 20)
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (BIG_MB << 20)
+        )
+        with contextlib.suppress(OSError):  # the server may answer and close early
+            for _ in range(BIG_MB):
+                sock.sendall(piece)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n" not in answer:
+                more = sock.recv(4096)
+                if not more:
+                    break
+                answer += more
+    status = int(answer.split()[1]) if answer.startswith(b"HTTP/") else 0
+    return status, time.perf_counter() - started
+
+
+def big_request(port: int, group: int, bodies: Path) -> dict:
+    """One 50 MB request while 4 clients send 1-row requests (load in its own process)."""
+    one_row = bodies.with_name("one-row.json")
+    one_row.write_text(json.dumps({"1 row": json.loads(bodies.read_text())["1 row"]}))
+    before = _peak_mb(group)
+    command = [sys.executable, "-m", "bench.serving", "load", str(port), "--bodies", str(one_row)]
+    load = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # the clients are sending
+    status, seconds = _send_big(port)
+    out, _ = load.communicate(timeout=300)
+    return {
+        "status": status,
+        "seconds": seconds,
+        "others": json.loads(out)["1 row"],
+        "peak_growth_mb": _peak_mb(group) - before,
+    }
 
 
 def switch(store: Path, env: dict, body: bytes) -> dict:
@@ -277,12 +369,31 @@ def measure(runs: int) -> dict:
     return {"load_before": os.getloadavg(), "servers": servers, "switch": moved}
 
 
-def _load_test(port: int, bodies: Path) -> dict:
-    command = [sys.executable, "-m", "bench.serving", "load", str(port), "--bodies", str(bodies)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        sys.exit(f"load test failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+def _load_test(port: int, bodies: Path, server: int) -> dict:
+    """The load client's figures per case, with the server's CPU time per request
+    (ms, its whole process tree): a figure the other processes on a shared machine
+    skew far less than requests per second."""
+    results = {}
+    for case, body in json.loads(bodies.read_text()).items():
+        one_case = bodies.with_name("case.json")
+        one_case.write_text(json.dumps({case: body}))
+        command = [
+            sys.executable,
+            "-m",
+            "bench.serving",
+            "load",
+            str(port),
+            "--bodies",
+            str(one_case),
+        ]
+        before = _cpu_seconds(server)
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            sys.exit(f"load test failed:\n{done.stderr[-3000:]}")
+        figures = json.loads(done.stdout)[case]
+        figures["cpu_ms_per_request"] = 1000 * (_cpu_seconds(server) - before) / figures["requests"]
+        results[case] = figures
+    return results
 
 
 # --- the load client: runs in its own process ---------------------------------------
@@ -347,7 +458,7 @@ def report(result: dict) -> str:
         f"{THREADS} keep-alive clients on loopback, up to {REQUESTS} requests or "
         f"{TIME_CAP:.0f} s per case",
         f"  {'server':<50} {'start s':>7} {'case':<9} {'req/s':>7} {'p50 ms':>7} "
-        f"{'p99 ms':>7} {'errors':>6}",
+        f"{'p99 ms':>7} {'errors':>6} {'cpu ms/req':>10}",
     ]
     for name, values in result["servers"].items():
         if "error" in values:
@@ -358,7 +469,21 @@ def report(result: dict) -> str:
             lines.append(
                 f"  {name if index == 0 else '':<50} {start} {case:<9} "
                 f"{load_result['requests_per_second']:7.1f} {load_result['p50_ms']:7.1f} "
-                f"{load_result['p99_ms']:7.1f} {load_result['errors']:>6}"
+                f"{load_result['p99_ms']:7.1f} {load_result['errors']:>6} "
+                f"{load_result.get('cpu_ms_per_request', float('nan')):10.2f}"
+            )
+    lines += [
+        "",
+        f"one {BIG_MB} MB request while {THREADS} clients send 1-row requests:",
+        f"  {'server':<50} {'status':>6} {'s':>6} {'p99 ms':>7} {'quiet p99':>9} {'peak +MB':>8}",
+    ]
+    for name, values in result["servers"].items():
+        big = values.get("big_request")
+        if big:
+            quiet = values["load"]["1 row"]["p99_ms"]
+            lines.append(
+                f"  {name:<50} {big['status']:>6} {big['seconds']:6.2f} "
+                f"{big['others']['p99_ms']:7.1f} {quiet:9.1f} {big['peak_growth_mb']:8.1f}"
             )
     moved = result["switch"]
     to_new = moved["run_start_to_new_version_seconds"]

@@ -1,10 +1,13 @@
 """The Deployment that serving_manifests() writes, run as its pod would run it: its
-image, command, env, user and read-only root, answering on its probe path."""
+image, command, env, user and read-only root, answering on its probe path. The pod
+runs the project's own app (`python -m workflows serve`, as `make serve` does), so
+the answers, the 413 and the version header are the ones the local server gives."""
 
 from __future__ import annotations
 
 import io
 import json
+import socket
 import subprocess
 import time
 import urllib.error
@@ -25,7 +28,7 @@ def docker_run_pod(spec: dict, port: int) -> list[str]:
     (container,) = spec["containers"]
     security = {**spec.get("securityContext", {}), **container.get("securityContext", {})}
     command = list(container["command"])
-    command[command.index("-p") + 1] = str(port)
+    command[command.index("--port") + 1] = str(port)
     cmd = ["docker", "run", "--detach", "--rm", "--network=host"]
     cmd += [f"--user={security['runAsUser']}:{security['runAsGroup']}"]
     cmd += ["--read-only"] if security.get("readOnlyRootFilesystem") else []
@@ -94,22 +97,56 @@ def _wait_ready(url: str, probe: dict, container_id: str) -> None:
 
 
 def test_the_served_model_answers_as_the_model_in_process(served, execution, pod, services):
+    """Parity rows: held-out rows, then the same with a value missing in each column
+    the contract lets be missing, ints for floats and the columns reversed."""
     import mlflow
-    from mlflow.pyfunc.scoring_server import predictions_to_json
+
+    from workflows.domain import missing
+    from workflows.gateways.registry import Registry
+    from workflows.settings import Settings
 
     url, _, _, model_uri = served
     mlflow.set_tracking_uri(services.mlflow.url)
-    model = mlflow.pyfunc.load_model(model_uri)
-    names = model.metadata.get_input_schema().input_names()
-    rows = held_out_rows(execution, pod)[names].head(10)
-    expected = io.StringIO()
-    predictions_to_json(model.predict(rows), expected)
+    registry = Registry(Settings.from_env({"MLFLOW_TRACKING_URI": services.mlflow.url}))
+    version = model_uri.rsplit("/", 1)[1]
+    contract = registry.version_contract(version)
+    model = registry.load_model(model_uri)
+    rows = held_out_rows(execution, pod)[contract.feature_names].head(10).reset_index(drop=True)
+    for index, feature in enumerate(contract.features):
+        if feature.missing:
+            rows.loc[index % len(rows), feature.name] = None
+    rows = rows[list(reversed(rows.columns))]
+    expected = model.predict(missing.model_rows(rows, contract))
 
-    body = json.dumps({"dataframe_split": rows.to_dict(orient="split", index=False)})
-    status, answer = http("POST", f"{url}/invocations", body.encode())
+    split = json.loads(rows.to_json(orient="split", index=False))
+    status, answer = http(
+        "POST", f"{url}/invocations", json.dumps({"dataframe_split": split}).encode()
+    )
 
     assert status == 200, answer[:500]
-    assert json.loads(answer) == json.loads(expected.getvalue())
+    document = json.loads(answer)
+    assert document["model_version"] == version
+    served_rows = document["predictions"]
+    assert [p["label"] for p in served_rows] == expected["label"].tolist()
+    assert [p["probability"] for p in served_rows] == pytest.approx(
+        expected["probability"].tolist(), abs=1e-9
+    )
+
+
+def test_a_body_over_the_limit_is_413_and_ping_names_the_version(served):
+    url, _, _, model_uri = served
+    request = urllib.request.Request(f"{url}/ping")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["MLflow-Model-Version"] == model_uri.rsplit("/", 1)[1]
+    # 11 MB announced (the default limit is 10 MB): answered before one byte of it is sent.
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: pod\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (11 * 1024 * 1024)
+        )
+        assert sock.recv(4096).startswith(b"HTTP/1.1 413")
 
 
 def test_a_malformed_request_gets_400(served):

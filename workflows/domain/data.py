@@ -123,11 +123,19 @@ def read_table(source: str, contract: Contract | None = None) -> pd.DataFrame:
     With a contract, a CSV is read in its dialect (`table:`), only an empty cell
     or the column's own `missing_values` is missing, and categorical, datetime
     and ignored columns stay text exactly as written ("007" stays "007", an
-    identifier beyond 2^53 keeps every digit). Without one, every column is
-    read that way but the types pandas infers (for `make contract`).
+    identifier beyond 2^53 keeps every digit), and numeric and boolean features
+    are typed by their kind (`typed_by_contract`: numbers as float64), whatever
+    the cells look like. Without one, every column is read that way but the
+    types pandas infers (for `make contract`).
     """
     frame = read_with(source, reading(contract))
-    return dates_as_text(frame, contract.of_kind("datetime")) if contract else frame
+    if contract is None:
+        return frame
+    if _suffix(source) == ".csv":
+        # Typed as `chunks` types each piece, so a table loaded whole and the same
+        # table scored in chunks hold the same values of the same dtypes.
+        frame = typed_by_contract(frame, contract)
+    return dates_as_text(frame, contract.of_kind("datetime"))
 
 
 def dates_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -371,7 +379,9 @@ def plain_types(frame: pd.DataFrame) -> pd.DataFrame:
 
 def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]:
     """The table `source` in pieces of at most `rows` rows, as `load` reads it:
-    a CSV or Parquet file is never held whole in memory."""
+    a CSV or Parquet file is never held whole in memory. A CSV's features are
+    typed from the contract (`typed_by_contract`), never guessed piece by piece: a
+    later piece that looks different (empty throughout, say) reads the same way."""
     how = reading(contract)
     if _is_parquet(source):
         dataset = _parquet_dataset(source)
@@ -387,7 +397,7 @@ def chunks(source: str, contract: Contract, rows: int) -> Iterator[pd.DataFrame]
                 piece = _reading(source, how.table, next, reader, None)
                 if piece is None:
                     return
-                yield grouped_numbers(piece, how)
+                yield typed_by_contract(grouped_numbers(piece, how), contract)
     else:
         table = load(source, contract)
         for start in range(0, len(table), rows):
@@ -468,6 +478,33 @@ def row_groups(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
     hashed = pd.util.hash_pandas_object(frame[columns], index=False)
     return pd.factorize(hashed)[0]
+
+
+_SPELLED = {"true": True, "false": False}
+
+
+def typed_by_contract(text: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """A CSV piece with each numeric or boolean feature typed by its kind in the
+    contract: numeric as float64, boolean as True/False (spelled true/false in any
+    case); every other column kept as read. A column with a
+    value of another kind is left as text, so validation names it; never coerced."""
+    import numpy as np
+    import pandas as pd
+
+    typed = text.copy()
+    for feature in contract.features:
+        if feature.name not in text.columns or feature.kind not in ("numeric", "boolean"):
+            continue
+        column = text[feature.name]
+        present = column.notna()
+        if feature.kind == "numeric":
+            parsed = pd.to_numeric(column, errors="coerce").astype("float64")
+        else:
+            spelled = column.astype(object).map(lambda v: _SPELLED.get(str(v).strip().lower()))
+            parsed = spelled.where(present, np.nan).astype(object)
+        if not (parsed.isna() & present).any():
+            typed[feature.name] = parsed
+    return typed
 
 
 def split(

@@ -46,6 +46,7 @@ class DriftResult:
     limit: float
     columns: list[ColumnDrift] = field(default_factory=list)
     html: str = ""
+    skipped: list[str] = field(default_factory=list)  # features with no value to compare
 
     @property
     def detected(self) -> bool:
@@ -98,11 +99,24 @@ def report(
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
+    # A feature empty on either side has no distribution to compare: Evidently
+    # fails on it. It is skipped and named; the share is over the others.
+    features = [
+        name
+        for name in contract.feature_names
+        if current[name].notna().any() and reference[name].notna().any()
+    ]
+    skipped = [name for name in contract.feature_names if name not in features]
+    if not features:
+        return DriftResult(0.0, limit, [], "", skipped)
     definition = DataDefinition(
-        numerical_columns=contract.of_kind("numeric"),
-        categorical_columns=contract.of_kind("categorical") + contract.of_kind("boolean"),
+        numerical_columns=[n for n in contract.of_kind("numeric") if n in features],
+        categorical_columns=[
+            n
+            for n in contract.of_kind("categorical") + contract.of_kind("boolean")
+            if n in features
+        ],
     )
-    features = contract.feature_names
 
     def dataset(frame: pd.DataFrame):
         rows = frame[features].reset_index(drop=True)
@@ -112,7 +126,7 @@ def report(
         current_data=dataset(current), reference_data=dataset(reference)
     )
     share, columns = _read(snapshot.dict()["metrics"])
-    return DriftResult(share, limit, columns, snapshot.get_html_str(as_iframe=False))
+    return DriftResult(share, limit, columns, snapshot.get_html_str(as_iframe=False), skipped)
 
 
 def _read(metrics: list[dict]) -> tuple[float, list[ColumnDrift]]:

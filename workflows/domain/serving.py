@@ -1,6 +1,7 @@
 """The serving Deployment and Service of one domain, as Kubernetes manifests. Pure.
 
-`model-<domain>` runs MLflow's scoring server in the pipeline's own image. The
+`model-<domain>` runs this project's serving app (`python -m workflows serve`,
+the one `make serve` runs) in the pipeline's own image. The
 pod serves a pinned version (`models:/<name>/<version>`), not the alias: a pod
 restarted later then loads what the manifest says, never whatever the alias
 points at by then, and putting the previous manifest back really puts the
@@ -10,8 +11,12 @@ previous model back. The alias it stands for is recorded in an annotation.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from workflows.domain.names import check_dns_label
+
+if TYPE_CHECKING:
+    from workflows.domain.contract import Contract
 
 PORT = 8080  # the scoring server's port in the pod
 SERVICE_PORT = 80
@@ -64,16 +69,14 @@ def serving_manifests(
     container = {
         "name": "model",
         "image": image,
+        # The same app as `make serve` (workflows/serving/app.py), on this version fixed.
         "command": [
-            *("mlflow", "models", "serve", "-m", model_uri, "--env-manager", "local"),
-            *("-h", "0.0.0.0", "-p", str(PORT)),
+            *("python", "-m", "workflows", "serve", "--domain", domain),
+            *("--model-version", version, "--host", "0.0.0.0", "--port", str(PORT)),
         ],
         "env": [
             {"name": "MLFLOW_TRACKING_URI", "value": tracking_uri},
-            # mlflow refuses to load any sklearn model, skops included, without it.
-            # The deploy step checks this version against the code's skops
-            # allow-list (TRUSTED_TYPES) before it applies this manifest.
-            {"name": "MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "value": "true"},
+            {"name": "MODEL_NAME", "value": model_name},
             # The root filesystem is read-only: caches and the model download go to /tmp.
             {"name": "HOME", "value": "/tmp"},
         ],
@@ -180,3 +183,50 @@ def reapplicable(live: dict) -> dict:
         "metadata": kept,
         "spec": live["spec"],
     }
+
+
+_JSON_TYPES = {"numeric": "number", "categorical": "string", "boolean": "boolean"}
+
+
+def request_schema(contract: Contract) -> dict:
+    """The OpenAPI requestBody of POST /invocations: MLflow's `dataframe_records`
+    and `dataframe_split`, each column with its kind and whether it may be missing."""
+    columns = {}
+    for feature in contract.features:
+        kind = {"type": _JSON_TYPES[feature.kind]}
+        may = "may be missing (null)" if feature.missing else "never missing"
+        columns[feature.name] = {
+            **({"anyOf": [kind, {"type": "null"}]} if feature.missing else kind),
+            "description": f"{feature.kind}; {may}",
+        }
+    names = contract.feature_names
+    records = {
+        "type": "array",
+        "items": {"type": "object", "properties": columns, "required": names},
+    }
+    split = {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "array", "items": {"type": "string", "enum": names}},
+            "data": {
+                "type": "array",
+                "items": {"type": "array", "prefixItems": list(columns.values())},
+            },
+        },
+        "required": ["columns", "data"],
+    }
+    body = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {"dataframe_records": records},
+                "required": ["dataframe_records"],
+            },
+            {
+                "type": "object",
+                "properties": {"dataframe_split": split},
+                "required": ["dataframe_split"],
+            },
+        ]
+    }
+    return {"required": True, "content": {"application/json": {"schema": body}}}

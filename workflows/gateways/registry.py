@@ -410,11 +410,16 @@ class Registry:
         The allow-list comes from our code, not from the model's own MLmodel
         file, so a tampered model cannot widen what it is allowed to load.
         """
+        with tempfile.TemporaryDirectory() as folder:
+            return self.load_checked(self.download_checked(model_uri, Path(folder)))
+
+    @staticmethod
+    def load_checked(local: Path):
+        """The model in `local`, a folder `download_checked` gave: skops loads it
+        with exactly TRUSTED_TYPES."""
         import skops.io
 
-        with tempfile.TemporaryDirectory() as folder:
-            path = self.download_checked(model_uri, Path(folder))
-            return skops.io.load(skops_file(path), trusted=list(TRUSTED_TYPES))
+        return skops.io.load(skops_file(local), trusted=list(TRUSTED_TYPES))
 
     def download_checked(self, model_uri: str, folder: Path) -> Path:
         """Download the model into `folder` and check that copy against TRUSTED_TYPES.

@@ -1,9 +1,12 @@
 """Serve `@<domain>` in this process and follow the alias when the pipeline moves it.
 
-Every request goes through MLflow's own scoring code (`scoring_server.invocations`:
-request parsing, the pyfunc model's schema enforcement, the JSON answer) on a
-model loaded with `mlflow.pyfunc.load_model`, so answers and 400s follow MLflow's
-protocol. What this adds around it:
+Every request goes through MLflow's own request handling (`scoring_server.invocations`:
+content types, JSON/CSV parsing into a DataFrame, the JSON answer). The rows then
+meet the same code as batch scoring (workflows/steps/scoring.py): the data
+contract's validation (`schema.validate_request`), one marker per kind for a
+missing value (`missing.model_rows`) and the model the registry loads with our
+skops allow-list, so a row gets the same answer and the same refusal both ways.
+What this adds around it:
 
 - a version is served only after its downloaded files passed our skops
   allow-list (Registry.download_checked) and it answered its own logged input
@@ -13,106 +16,97 @@ protocol. What this adds around it:
   finishes on the version it started with, so no request fails across a switch;
 - each answer names the version that gave it (`model_version` in the body and
   the `MLflow-Model-Version` header);
-- a 400 names the columns at fault, not the whole schema and the request data;
-- requests that arrive while the model is busy are answered together, with one
-  call of MLflow's scoring code (workflows/serving/batching.py).
+- a 400 names the columns at fault (`columns` in the body), not the whole schema
+  and the request data;
+- requests that arrive while the model is busy are answered together
+  (workflows/serving/batching.py).
+
+The HTTP side, limits included, is workflows/serving/app.py.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
+import io
 import json
-import os
 import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workflows.serving.batching import Batcher
+from mlflow.exceptions import MlflowException
+
+from workflows.domain import missing, schema
+from workflows.serving.errors import HostingError
 
 if TYPE_CHECKING:
+    from workflows.domain.contract import Contract
     from workflows.gateways.registry import Registry
 
 VERSION_HEADER = "MLflow-Model-Version"
-DEFAULT_POLL_SECONDS = 2.0
-MAX_MESSAGE = 400  # characters of an MLflow error kept in a 400 we cannot name columns for
-_LOAD_LOCK = threading.Lock()  # the pickle flag below is process-wide: one load at a time
-
-
-class HostingError(RuntimeError):
-    """A version could not be loaded or failed its smoke check, or the port is taken;
-    the message says which."""
+MAX_MESSAGE = 400  # characters of an MLflow error kept in a 400
 
 
 @dataclass(frozen=True)
 class Served:
     version: str
-    model: object  # mlflow.pyfunc.PyFuncModel
-    input_schema: object  # mlflow.types.Schema | None
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    example: dict | None = None  # the request body logged with the model, if any
-    booleans: tuple[str, ...] = ()  # input columns of MLflow type boolean
+    model: object  # workflows.domain.model.LabelledClassifier, as Registry.load_model gives it
+    contract: Contract
+    metadata: object = None  # mlflow.models.Model: the MLmodel file (signature, example)
+    example: dict | None = field(default=None)  # the request body logged with the model
+
+
+class Refused(MlflowException):
+    """Rows that break the contract; `refusal` names the columns, `columns` lists them."""
+
+    def __init__(self, err: schema.DataValidationError):
+        self.refusal = "; ".join(f"column {c!r}: {p}" for c, p in err.problems)
+        self.columns = sorted(err.columns)
+        super().__init__(self.refusal, error_code="BAD_REQUEST")
+
+
+class _ContractModel:
+    """What MLflow's `invocations` calls: the contract's checks, then the model."""
+
+    def __init__(self, served: Served):
+        self.served = served
+        self.metadata = served.metadata
+
+    def predict(self, data, params=None):
+        import pandas as pd
+
+        if not isinstance(data, pd.DataFrame):
+            raise MlflowException(
+                "send rows as dataframe_split or dataframe_records", error_code="BAD_REQUEST"
+            )
+        contract = self.served.contract
+        try:
+            schema.validate_request(data, contract)
+        except schema.DataValidationError as err:
+            raise Refused(err) from None
+        return self.served.model.predict(missing.model_rows(data, contract))
 
 
 def load_version(registry: Registry, version: str) -> Served:
-    """Download `version`, check it against the allow-list, load it with MLflow's
-    pyfunc loader and check that it answers its own input example."""
-    import mlflow.pyfunc
-    from mlflow.types import DataType
+    """Download `version`, check it against the allow-list, load it as batch
+    scoring does and check that it answers its own input example."""
+    from mlflow.models import Model
 
     uri = f"models:/{registry.name}/{version}"
     with tempfile.TemporaryDirectory(prefix="serve-") as folder:
         local = registry.download_checked(uri, Path(folder))
-        path = list(sys.path)
-        with _pickle_allowed():
-            model = mlflow.pyfunc.load_model(str(local))
-        # MLflow prepends the model's code_paths to sys.path for good. The model's
-        # class is already imported from this project (workflows.domain.model), so
-        # the logged copy is never run here; nothing later may import from it either.
-        sys.path[:] = path
+        model = registry.load_checked(local)
+        metadata = Model.load(str(local))
         example = _example(local)
-    schema = model.metadata.get_input_schema()
-    inputs = schema.inputs if schema is not None and schema.has_input_names() else []
-    served = Served(
-        version,
-        model,
-        schema,
-        tuple(c.name for c in inputs if c.required),
-        tuple(c.name for c in inputs if not c.required),
-        example,
-        tuple(c.name for c in inputs if c.type == DataType.boolean),
-    )
+    served = Served(version, model, registry.version_contract(version), metadata, example)
     if example is not None:
         status, answer = score(served, json.dumps(example).encode(), "application/json")
         if status != 200:
-            message = _json(answer).decode()[:MAX_MESSAGE]
+            message = json.dumps(answer)[:MAX_MESSAGE]
             raise HostingError(f"{uri} failed its own input example: {message}")
     return served
-
-
-@contextlib.contextmanager
-def _pickle_allowed() -> Iterator[None]:
-    """mlflow 3.17 loads no sklearn model, skops included, without this flag. The
-    files were just checked against TRUSTED_TYPES, our allow-list from code; the
-    flag is set only while MLflow loads those checked files."""
-    name = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
-    with _LOAD_LOCK:
-        before = os.environ.get(name)
-        os.environ[name] = "true"
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = before
 
 
 def _example(local: Path) -> dict | None:
@@ -121,17 +115,15 @@ def _example(local: Path) -> dict | None:
 
 
 def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
-    """MLflow's own scoring of one request; (status, JSON document naming the version)."""
-    from mlflow.exceptions import MlflowException
+    """MLflow's own handling of one request; (status, JSON document naming the version)."""
     from mlflow.pyfunc import scoring_server
 
-    problem = precheck(served, body)
-    if problem:
-        return 400, {"error_code": "BAD_REQUEST", "message": problem}
     try:
-        result = scoring_server.invocations(body, content_type, served.model, served.input_schema)
+        result = scoring_server.invocations(body, content_type, _ContractModel(served), None)
+    except Refused as err:
+        return 400, {"error_code": "BAD_REQUEST", "message": err.refusal, "columns": err.columns}
     except MlflowException as err:
-        message = bad_request_message(served, body, err.message)
+        message = short_message(err.message)
         return err.get_http_status_code(), {"error_code": err.error_code, "message": message}
     if result.status != 200:
         return result.status, {"message": str(result.response)}
@@ -140,80 +132,35 @@ def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
     return 200, document
 
 
-def precheck(served: Served, body: bytes) -> str:
-    """What MLflow's schema enforcement lets through but the model cannot take: an
-    absent column (optional means its values may be null, not that it may be left
-    out; the model needs every column) and a boolean sent as anything but JSON
-    true/false/null (MLflow would read the text "False" as True). "" when fine."""
-    frame = _request_frame(body)
-    if frame is None:
-        return ""  # not a JSON frame: MLflow's own parsing answers
-    columns, rows = frame
-    if any(c not in columns for c in (*served.required, *served.optional)):
-        return _column_message(served, columns)
-    for name in served.booleans:
-        odd = [row[name] for row in rows if row.get(name) not in (True, False, None)]
-        if odd:
-            shown = ", ".join(repr(v) for v in odd[:3])
-            return f"column {name!r} takes true, false or null; got {shown}"
-    return ""
+def score_parsed(served: Served, document: dict) -> dict | None:
+    """`score`'s document for a request already decoded from JSON (a plain
+    `dataframe_split`, see batching.merge_key): MLflow's own parsing from the
+    decoded JSON on (`infer_and_parse_data`, as `invocations` does it, minus the
+    body's decoding twice), the same checks and model. None where `score` would
+    not answer 200: `score` then answers, in MLflow's words."""
+    from mlflow.pyfunc import scoring_server
 
-
-def _request_frame(body: bytes) -> tuple[list[str], list[dict]] | None:
-    """(column names, rows as dicts) of a `dataframe_split` or `dataframe_records`
-    JSON request; None for anything else."""
     try:
-        document = json.loads(body)
-    except ValueError:
+        frame = scoring_server.infer_and_parse_data(document)
+        predictions = _ContractModel(served).predict(frame)
+    except Exception:  # a refusal or an error: worded by `score`, request by request
         return None
-    if not isinstance(document, dict):
-        return None
-    split = document.get("dataframe_split")
-    if isinstance(split, dict) and isinstance(split.get("columns"), list):
-        names = [str(c) for c in split["columns"]]
-        data = split.get("data")
-        if not isinstance(data, list) or not all(isinstance(r, list) for r in data):
-            return None
-        return names, [dict(zip(names, row, strict=False)) for row in data]
-    records = document.get("dataframe_records")
-    if isinstance(records, list) and records and all(isinstance(r, dict) for r in records):
-        rows = [{str(k): v for k, v in r.items()} for r in records]
-        return list(dict.fromkeys(name for row in rows for name in row)), rows
-    return None
-
-
-def bad_request_message(served: Served, body: bytes, mlflow_message: str) -> str:
-    """Name the columns at fault; otherwise MLflow's message without the request
-    data and the schema it quotes."""
-    frame = _request_frame(body)
-    named = _column_message(served, frame[0]) if frame is not None else ""
-    return named or short_message(mlflow_message)
-
-
-def _column_message(served: Served, columns: list[str]) -> str:
-    """The model's columns the request lacks and the ones it has too many; "" if none."""
-    expected = (*served.required, *served.optional)
-    missing = [c for c in expected if c not in columns]
-    unexpected = [c for c in columns if c not in expected] if expected else []
-    problems = []
-    if missing:
-        problems.append(f"missing column(s): {', '.join(map(repr, missing))}")
-    if unexpected:
-        problems.append(f"unexpected column(s): {', '.join(map(repr, unexpected))}")
-    return "; ".join(problems)
+    text = io.StringIO()
+    scoring_server.predictions_to_json(predictions, text)
+    answer = json.loads(text.getvalue())  # what `score` returns: the same JSON values
+    answer["model_version"] = served.version
+    return answer
 
 
 def short_message(message: str) -> str:
     """MLflow's own words without the data frame and the schema it prints."""
-    # "Failed to predict data '<frame>'. \nError: Failed to enforce schema of data
-    # '<frame>' with schema '<schema>'. Error: <the reason>"
-    reason = message.rsplit("Error: ", 1)[-1] if "Failed to enforce schema" in message else message
-    reason = re.sub(r"^Failed to predict data '.*?'\. \s*Error: ", "", reason, flags=re.S)
-    reason = reason.removeprefix("Invalid input. Data is not compatible with model signature. ")
+    # "Failed to predict data '<frame>'. \nError: <the reason>"
+    reason = re.sub(r"^Failed to predict data '.*?'\. \s*Error: ", "", message, flags=re.S)
+    reason = re.sub(r"\nInput: \n.*", "", reason, flags=re.S)  # the request, quoted whole
     return reason if len(reason) <= MAX_MESSAGE else reason[: MAX_MESSAGE - 3] + "..."
 
 
-def _json(document: dict) -> bytes:
+def to_json(document: dict) -> bytes:
     from mlflow.utils.proto_json_utils import NumpyEncoder
 
     return json.dumps(document, cls=NumpyEncoder).encode()
@@ -222,7 +169,8 @@ def _json(document: dict) -> bytes:
 class Host:
     """The version being served, and the poller that swaps it when the alias moves."""
 
-    def __init__(self, registry: Registry, alias: str, served: Served, poll_seconds: float):
+    def __init__(self, registry: Registry, alias: str | None, served: Served, poll_seconds: float):
+        """alias None: serve `served` fixed (the cluster's pinned version), never poll."""
         self.registry = registry
         self.alias = alias
         self.served = served  # replaced whole, never mutated: readers need no lock
@@ -232,6 +180,8 @@ class Host:
 
     def follow(self) -> None:
         """Poll the alias until stop(); each move is loaded, checked, then swapped in."""
+        if self.alias is None:
+            return
         while not self._stopping.wait(self.poll_seconds):
             self.check_alias()
 
@@ -262,102 +212,3 @@ class Host:
 
 def log(message: str) -> None:
     print(f"serve: {message}", file=sys.stderr, flush=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their connection
-    # Headers and body leave in two writes; with Nagle's algorithm on, the body
-    # waits for the client's delayed ACK of the headers: ~40 ms on every answer
-    # of a kept-alive connection (measured: p50 48 ms for a 4 ms prediction).
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_GET(self) -> None:
-        served = self.server.host.served
-        if self.path in ("/ping", "/health"):
-            self._send(200, b"\n", served.version)
-        elif self.path == "/version":
-            self._send(200, _json({"model_version": served.version}), served.version)
-        else:
-            self._send(404, _json({"message": f"no such path: {self.path}"}), served.version)
-
-    def do_POST(self) -> None:
-        served = self.server.host.served  # one read: the whole request uses this version
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        if self.path != "/invocations":
-            self._send(404, _json({"message": f"no such path: {self.path}"}), served.version)
-            return
-        content_type = self.headers.get("Content-Type") or "application/json"
-        try:
-            status, document = self.server.batcher.submit(served, body, content_type)
-        except Exception as err:  # a bug must not take the server down; say what happened
-            status, document = 500, {"message": f"{type(err).__name__}: {err}"}
-        self._send(status, _json(document), served.version)
-
-    def _send(self, status: int, payload: bytes, version: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header(VERSION_HEADER, version)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args) -> None:
-        pass  # one line per request would drown the terminal; errors are in the bodies
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    host: Host
-    batcher: Batcher
-
-    def __init__(self, address: tuple[str, int]):
-        super().__init__(address, _Handler)
-        self.connections = 0  # open ones: how many clients may send at once
-        self._counting = threading.Lock()
-        self.batcher = Batcher(score, senders=lambda: self.connections)
-
-    def process_request(self, request, client_address) -> None:
-        with self._counting:
-            self.connections += 1
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self._counting:
-            self.connections -= 1
-        super().shutdown_request(request)
-
-
-@contextlib.contextmanager
-def hosting(
-    host: Host, address: str = "127.0.0.1", port: int = 0
-) -> Iterator[tuple[str, ThreadingHTTPServer]]:
-    """Serve `host` over HTTP and follow its alias; yields the URL. Stops both on exit.
-
-    Raises HostingError when the port is taken."""
-    try:
-        server = _Server((address, port))
-    except OSError as err:
-        if err.errno != errno.EADDRINUSE:
-            raise
-        raise HostingError(
-            f"{address}:{port} is already in use: stop what listens there or choose "
-            "another port (make serve PORT=<port>)"
-        ) from err
-    server.host = host
-    threads = [
-        threading.Thread(target=server.serve_forever, name="http", daemon=True),
-        threading.Thread(target=host.follow, name="follow-alias", daemon=True),
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        yield f"http://{address}:{server.server_address[1]}", server
-    finally:
-        host.stop()
-        server.shutdown()
-        server.server_close()
-        server.batcher.stop()
-        for thread in threads:
-            thread.join(timeout=10)

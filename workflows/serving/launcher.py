@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -28,9 +29,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from workflows.serving.app import Limits
     from workflows.settings import Settings
 
 DEFAULT_PORT = 5001
+DEFAULT_POLL_SECONDS = 2.0  # between looks at the alias
 SERVERS = ("pyfunc", "mlflow")
 # The scoring server imports mlflow, pandas and sklearn and loads the model
 # before it answers: ~25 s on a busy 2-core machine.
@@ -127,8 +130,19 @@ def example_request(url: str, example: dict | None) -> str:
     """A curl command sending the rows logged with the model (real training rows)."""
     if example is None:
         return f"(this model was logged without an input example; POST rows to {url}/invocations)"
-    body = json.dumps(example, allow_nan=False).replace("'", "'\\''")
+    # A missing value in the logged rows is NaN in Python and null in JSON.
+    body = json.dumps(_nan_as_null(example), allow_nan=False).replace("'", "'\\''")
     return f"curl -s {url}/invocations -H 'Content-Type: application/json' \\\n  -d '{body}'"
+
+
+def _nan_as_null(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_as_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_as_null(v) for v in value]
+    return value
 
 
 def wait_ready(url: str, process: subprocess.Popen, timeout: float) -> None:
@@ -243,32 +257,46 @@ def serve_fixed(settings: Settings, verified: Verified, host: str, port: int, wo
         return serve_until_stopped(server.process)
 
 
-def serve_in_process(settings: Settings, host_name: str, port: int, poll: float) -> None:
-    """Serve @domain here and follow it (workflows/serving/hosting.py) until a stop request.
+def serve_in_process(
+    settings: Settings,
+    host_name: str,
+    port: int,
+    poll: float,
+    limits: Limits | None = None,
+    version: str | None = None,
+) -> None:
+    """Serve @domain here on uvicorn and follow it (workflows/serving/app.py) until
+    SIGINT or SIGTERM, then let the requests in flight finish. `version`: serve that
+    version fixed instead (the cluster's Deployment pins one).
 
     Raises ServeError when the alias points nowhere, HostingError when the version
     cannot be loaded or the port is taken, Stopped when a signal came first.
     """
     from workflows.gateways.registry import Registry
-    from workflows.serving import hosting
+    from workflows.serving import app, hosting
 
     registry = Registry(settings)
     alias_uri = f"models:/{settings.model_name}@{settings.domain}"
-    version = registry.alias_target(settings.domain)
+    pinned = version is not None
     if version is None:
-        raise ServeError(f"{alias_uri} points nowhere: run the pipeline first (make run)")
+        version = registry.alias_target(settings.domain)
+        if version is None:
+            raise ServeError(f"{alias_uri} points nowhere: run the pipeline first (make run)")
     served = hosting.load_version(registry, version)
-    host = hosting.Host(registry, settings.domain, served, poll)
-    with hosting.hosting(host, host_name, port) as (url, _):
-        # From here a signal is only recorded (see _Shutdown): hosting's own
-        # shutdown must not be interrupted by a second, forwarded one.
-        _SHUTDOWN.guarded = True
-        if _SHUTDOWN.requested is not None:
-            raise Stopped
-        print(
-            f"\nserving {alias_uri} (v{version}, checked against the allow-list) at {url}\n"
-            f"following the alias every {poll:g} s; Ctrl-C stops\n"
-        )
-        print(example_request(url, served.example), flush=True)
-        while _SHUTDOWN.requested is None:
-            time.sleep(POLL)
+    host = hosting.Host(registry, None if pinned else settings.domain, served, poll)
+    sock = app.bind(host_name, port)
+    # From here uvicorn takes SIGINT and SIGTERM (it drains, then gives them back
+    # to us): a signal is only recorded (see _Shutdown).
+    _SHUTDOWN.guarded = True
+    if _SHUTDOWN.requested is not None:
+        sock.close()
+        raise Stopped
+    url = app.url_of(sock)
+    what = f"models:/{settings.model_name}/{version}" if pinned else f"{alias_uri} (v{version}"
+    follows = "" if pinned else f"; following the alias every {poll:g} s"
+    print(
+        f"\nserving {what}{'' if pinned else ')'} checked against the allow-list, at {url}"
+        f"{follows}; Ctrl-C stops\n"
+    )
+    print(example_request(url, served.example), flush=True)
+    app.serve_here(host, sock, limits or app.Limits(), lambda: _SHUTDOWN.requested is not None)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.domain import contract as data_contract
-from workflows.domain import data, drift, schema
+from workflows.domain import data, drift, missing, schema
 from workflows.domain.challenge import comparable
 from workflows.domain.errors import PipelineError
 from workflows.domain.model import LABEL, PROBABILITY
@@ -76,37 +76,52 @@ def score(
             f"contract than {settings.contract_path}: it cannot score this table"
         )
     model = registry.load_model(f"models:/{settings.model_name}/{version}")
-    started = time.perf_counter()
-    sample = drift.Sample(drift.SAMPLE_ROWS)
-    rows = _write(
-        output,
-        _scored_chunks(source, contract, settings, model, version, chunk_rows, sample),
-    )
-    seconds = time.perf_counter() - started
-    note(f"scored {rows} rows with v{version} in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)")
     reference = registry.reference_sample(version)
     if reference is None:
         raise ScoringError(f"v{version} was logged without a reference sample: retrain it")
-    report = drift.report(reference, sample.rows, contract, settings.drift_limit)
-    note(
-        f"drift: {report.share:.0%} of features drifted (limit {report.limit:.0%})"
-        + (f": {', '.join(report.drifted)}" if report.drifted else "")
-    )
-    result = ScoreResult(
-        rows, seconds, settings.model_name, version, report.share, report.limit,
-        report.detected, report.drifted,
-    )  # fmt: skip
-    result.run_id = registry.log_scoring_run(
-        {
-            "rows": rows,
-            "rows_per_second": result.rows_per_second,
-            "drift_share": report.share,
-            "drift_detected": float(report.detected),
-        },
-        {"model_version": version, "domain": settings.domain, "data": source},
-        report.html,
-        scored=(sample.rows, source),
-    )
+    started = time.perf_counter()
+    sample = drift.Sample(drift.SAMPLE_ROWS)
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial")
+    # Scores, the scoring run and its drift report appear together or not at all:
+    # the Parquet file is written under a temporary name and renamed only once the
+    # run holding the report is logged.
+    try:
+        rows = _write(
+            partial,
+            _scored_chunks(source, contract, settings, model, version, chunk_rows, sample),
+        )
+        if not rows:
+            raise ScoringError(f"{source}: the table has no rows to score (a header only)")
+        seconds = time.perf_counter() - started
+        note(
+            f"scored {rows} rows with v{version} in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)"
+        )
+        report = drift.report(reference, sample.rows, contract, settings.drift_limit)
+        note(
+            f"drift: {report.share:.0%} of features drifted (limit {report.limit:.0%})"
+            + (f": {', '.join(report.drifted)}" if report.drifted else "")
+        )
+        if report.skipped:
+            note(f"drift: not computed for {', '.join(report.skipped)} (no values to compare)")
+        result = ScoreResult(
+            rows, seconds, settings.model_name, version, report.share, report.limit,
+            report.detected, report.drifted,
+        )  # fmt: skip
+        result.run_id = registry.log_scoring_run(
+            {
+                "rows": rows,
+                "rows_per_second": result.rows_per_second,
+                "drift_share": report.share,
+                "drift_detected": float(report.detected),
+            },
+            {"model_version": version, "domain": settings.domain, "data": source},
+            report.html,
+            scored=(sample.rows, source),
+        )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return result, report.html
 
 
@@ -114,6 +129,8 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
     """Each chunk validated, scored and cut to the output's columns."""
     seen = 0
     for chunk in data.chunks(source, contract, chunk_rows):
+        if not len(chunk):
+            continue
         try:
             schema.validate(chunk, contract, settings.contract_path, scoring=True)
         except schema.DataValidationError as err:
@@ -121,7 +138,7 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
                 err.problems, f"(in rows {seen + 1}-{seen + len(chunk)} of {source})"
             ) from None
         seen += len(chunk)
-        features = chunk[contract.feature_names]
+        features = missing.model_rows(chunk, contract)
         sample.add(features)
         predicted = model.predict(features)
         kept = [c for c in (*contract.ignore, contract.target) if c in chunk.columns]
@@ -133,14 +150,13 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
         yield out
 
 
-def _write(output: str, chunks) -> int:
-    """Write the chunks to `output` through a temporary file; return the row count."""
+def _write(partial: Path, chunks) -> int:
+    """Write the chunks to `partial`, a Parquet file; return the row count (0: none
+    written)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
     writer = None
     rows = 0
     try:
@@ -152,14 +168,9 @@ def _write(output: str, chunks) -> int:
                 writer = pq.ParquetWriter(partial, table.schema)
             writer.write_table(table)
             rows += len(frame)
-        if writer is None:
-            raise ScoringError(f"{output}: the table to score has no rows")
-        writer.close()
-        os.replace(partial, target)
     finally:
         if writer is not None:
             writer.close()
-        partial.unlink(missing_ok=True)
     return rows
 
 

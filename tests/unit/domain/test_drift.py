@@ -65,3 +65,23 @@ def test_evidently_flags_exactly_the_shifted_columns(_):
     assert result.share == pytest.approx(2 / 6) and not result.detected
     assert report(reference, current, contract, limit=0.2).detected
     assert "<html" in result.html.lower()
+
+
+def test_a_column_empty_on_one_side_is_skipped_and_named_not_a_crash():
+    """Found by a new user: Evidently raised on an empty column after the scores
+    were written."""
+    if importlib.util.find_spec("evidently") is None:
+        missing("evidently is not installed: uv sync --group drift")
+    names = ["a", "b", "c"]
+    contract = Contract("y", 1, 0, tuple(Feature(n, "numeric", True) for n in names))
+    rng = np.random.default_rng(1)
+    reference = pd.DataFrame(rng.normal(size=(500, 3)), columns=names)
+    current = pd.DataFrame(rng.normal(size=(500, 3)), columns=names)
+    current["b"] = np.nan
+
+    result = report(reference, current, contract, limit=0.5)
+
+    assert result.skipped == ["b"]
+    assert {c.column for c in result.columns} == {"a", "c"}
+    everything_empty = report(reference, current.assign(a=np.nan, c=np.nan), contract, 0.5)
+    assert everything_empty.skipped == names and everything_empty.share == 0.0

@@ -305,3 +305,48 @@ def test_dates_in_one_zone_or_none_pass_as_text():
     for values in (["2024-01-31", None], ["2024-01-31T10:00:00Z", "2024-06-01T10:00:00+02:00"]):
         frame, contract = _one_feature(Feature("when", "datetime", True), values * 12)
         validate(frame, contract)
+
+
+# A request's values as JSON and tables give them, good and bad, for every kind.
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([1e39, -1e39, "1.5", "true", "False", "yes", "", "2024-03-01", np.nan]),
+    st.text(max_size=5),
+)
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    st.sampled_from(["numeric", "categorical", "boolean", "datetime"]),
+    st.booleans(),
+    st.one_of(  # mixed, and of one kind (with missing ones), as most columns are
+        *(
+            st.lists(values, min_size=1, max_size=6)
+            for values in (
+                _ANY_VALUE,
+                st.floats() | st.none(),
+                st.integers(-(2**40), 2**40),
+                st.booleans() | st.none(),
+                st.text(max_size=3) | st.none(),
+            )
+        )
+    ),
+    st.sampled_from([None, "float64", "int64", "bool", "string"]),
+)
+def test_the_quick_check_of_a_request_never_passes_what_the_full_check_refuses(
+    kind, may_be_missing, values, dtype
+):
+    """The served path skips pandas' masks where `_surely_clean` says a column has
+    no problem: that must never let through a value the full check names."""
+    from workflows.domain.schema import _feature_problems, _surely_clean
+
+    try:
+        column = pd.Series(values, dtype=dtype) if dtype else pd.Series(values)
+    except (TypeError, ValueError, OverflowError):
+        column = pd.Series(values, dtype=object)
+    feature = Feature(name="x", kind=kind, missing=may_be_missing)
+    if _surely_clean(column, feature):
+        assert _feature_problems(column, feature, True) == []

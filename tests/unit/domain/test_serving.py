@@ -62,10 +62,12 @@ def test_the_pod_serves_the_pinned_version(model_name, version, domain):
     template = deployment["spec"]["template"]
     (container,) = template["spec"]["containers"]
     command = container["command"]
-    assert command[:3] == ["mlflow", "models", "serve"]
-    assert command[command.index("-m") + 1] == f"models:/{model_name}/{version}"
-    assert command[command.index("--env-manager") + 1] == "local"
-    assert command[command.index("-p") + 1] == str(PORT)
+    assert command[:4] == ["python", "-m", "workflows", "serve"]  # the app `make serve` runs
+    assert command[command.index("--model-version") + 1] == version
+    assert command[command.index("--domain") + 1] == domain
+    assert command[command.index("--port") + 1] == str(PORT)
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MODEL_NAME"] == model_name
     annotations = template["metadata"]["annotations"]
     assert f"models:/{model_name}/{version}" in annotations.values()
     assert f"{model_name}@{domain}" in annotations.values()
@@ -141,3 +143,21 @@ def test_a_live_deployment_becomes_a_manifest_that_puts_it_back():
     assert again["spec"] == deployment["spec"]
     assert again["metadata"] == {**deployment["metadata"], "annotations": {"team": "risk"}}
     assert "status" not in again
+
+
+def test_the_request_schema_documents_each_column_its_kind_and_missing():
+    from workflows.domain.contract import Contract, Feature
+    from workflows.domain.serving import request_schema
+
+    contract = Contract(
+        "y", 1, 0, (Feature("age", "numeric", False), Feature("plan", "categorical", True))
+    )
+    schema = request_schema(contract)["content"]["application/json"]["schema"]
+    records = schema["oneOf"][0]["properties"]["dataframe_records"]["items"]
+    assert records["required"] == ["age", "plan"]
+    assert records["properties"]["age"] == {
+        "type": "number",
+        "description": "numeric; never missing",
+    }
+    assert records["properties"]["plan"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert records["properties"]["plan"]["description"] == "categorical; may be missing (null)"

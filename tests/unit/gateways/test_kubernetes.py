@@ -114,8 +114,10 @@ def _rows():
 
 def _served(cluster) -> tuple[str, int]:
     deployment = json.loads((cluster / "deployment.json").read_text())
-    command = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
-    return command[command.index("-m") + 1], deployment["spec"]["replicas"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    command, env = container["command"], {e["name"]: e["value"] for e in container["env"]}
+    version = command[command.index("--model-version") + 1]
+    return f"models:/{env['MODEL_NAME']}/{version}", deployment["spec"]["replicas"]
 
 
 def _calls(cluster) -> list[str]:

@@ -88,3 +88,12 @@ def test_signals_stop_serving_even_when_sigint_was_inherited_as_ignored(signum):
     child.send_signal(signum)
     assert child.stdout.readline().strip() == "stopped"
     assert child.wait(10) == 0
+
+
+def test_a_logged_example_with_missing_values_still_starts_the_server():
+    """Found by a new user: every model of a table with missing values failed to
+    start (`json.dumps(..., allow_nan=False)` on the logged rows)."""
+    logged = {"dataframe_split": {"columns": ["a", "b"], "data": [[float("nan"), "x"]]}}
+    words = shlex.split(example_request("http://127.0.0.1:5001", logged).replace("\\\n", " "))
+    sent = json.loads(words[words.index("-d") + 1])
+    assert sent["dataframe_split"]["data"] == [[None, "x"]]
