@@ -18,8 +18,8 @@ import argparse
 import os
 import sys
 
+from workflows import serving
 from workflows.cli.refusal import INVALID, REFUSED, refuse
-from workflows.serving import launcher
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,11 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=launcher.DEFAULT_PORT, help="port (default: %(default)s)"
+        "--port", type=int, default=serving.DEFAULT_PORT, help="port (default: %(default)s)"
     )
     parser.add_argument(
         "--server",
-        choices=launcher.SERVERS,
+        choices=serving.SERVERS,
         default="pyfunc",
         help="pyfunc: in this process, follows the alias (default); "
         "mlflow: `mlflow models serve` on the alias's version, fixed",
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--poll",
         type=_positive_seconds,
-        default=os.environ.get("SERVE_POLL_SECONDS") or str(launcher.DEFAULT_POLL_SECONDS),
+        default=os.environ.get("SERVE_POLL_SECONDS") or str(serving.DEFAULT_POLL_SECONDS),
         help="pyfunc: seconds between looks at the alias (SERVE_POLL_SECONDS)",
     )
 
@@ -92,6 +92,7 @@ def limits(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
+    from workflows.serving import launcher
     from workflows.serving.errors import HostingError
     from workflows.settings import Settings, SettingsError
 

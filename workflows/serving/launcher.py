@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from workflows.serving import DEFAULT_PORT
+
 if TYPE_CHECKING:
     from workflows.serving.app import Limits
     from workflows.settings import Settings
 
-DEFAULT_PORT = 5001
-DEFAULT_POLL_SECONDS = 2.0  # between looks at the alias
-SERVERS = ("pyfunc", "mlflow")
 # The scoring server imports mlflow, pandas and sklearn and loads the model
 # before it answers: ~25 s on a busy 2-core machine.
 START_TIMEOUT = 180.0
