@@ -31,8 +31,8 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 
 ##@ Pipeline
 .PHONY: contract run score serve mlflow-ui bench
-contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=]
-	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)")
+contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=] [TASK=]
+	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)") $(if $(TASK),--task "$(TASK)")
 
 run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, MIN_DELTA=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
 	$(PY) -m workflows run

@@ -266,12 +266,18 @@ def _target_problems(column: pd.Series, contract: Contract) -> list[str]:
     if missing.any():
         problems.append(f"{int(missing.sum())} missing value(s); every row needs a label")
     present = column[~missing]
+    if not contract.is_classification:
+        return problems + _regression_problems(present)
     labels = contract.labels
     known = present.map(lambda v: any(is_label(v, label) for label in labels))
     if (~known).any():
+        named = (
+            f"{labels[1]!r} (positive) and {labels[0]!r}"
+            if contract.task == "binary"
+            else ", ".join(map(repr, labels))
+        )
         problems.append(
-            f"values other than the contract's labels {labels[1]!r} (positive) and "
-            f"{labels[0]!r}, e.g. {examples(present[~known])}"
+            f"values other than the contract's labels {named}, e.g. {examples(present[~known])}"
         )
     counts = {label: int(present.map(lambda v, x=label: is_label(v, x)).sum()) for label in labels}
     short = {label: n for label, n in counts.items() if n < contract.min_rows_per_class}
@@ -282,6 +288,17 @@ def _target_problems(column: pd.Series, contract: Contract) -> list[str]:
             f"found {found}"
         )
     return problems
+
+
+def _regression_problems(present: pd.Series) -> list[str]:
+    """A number to predict: numeric, finite, and not the same in every row (a
+    constant has nothing to learn and makes R² undefined)."""
+    problems = _numeric_problems(present)
+    if problems or not len(present):
+        return problems
+    if present.nunique() == 1:
+        return [f"constant: every value is {examples(present[:1])}; there is nothing to predict"]
+    return []
 
 
 def is_label(value, label) -> bool:
