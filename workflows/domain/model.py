@@ -65,9 +65,8 @@ def answer(output, classes=None, positive=None, labels=None):
         return pd.DataFrame({LABEL: predicted, PROBABILITY: output[:, classes.index(positive)]})
     labels = classes if labels is None else list(labels)
     columns = probability_columns(labels)
-    return pd.DataFrame(
-        {LABEL: predicted, **{c: output[:, classes.index(x)] for c, x in zip(columns, labels)}}
-    )
+    each = {c: output[:, classes.index(x)] for c, x in zip(columns, labels, strict=True)}
+    return pd.DataFrame({LABEL: predicted, **each})
 
 
 def output_columns(task: str, labels=()) -> list[str]:

@@ -4,9 +4,9 @@ probability_columns: a safe, distinct column for any label."""
 from __future__ import annotations
 
 import pandas as pd
+import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the limit applies to
 from hypothesis import given
 from hypothesis import strategies as st
-import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the limit applies to
 from threadpoolctl import threadpool_info
 
 from workflows.domain.model import PARALLEL_FROM_ROWS, threads_for
