@@ -301,6 +301,26 @@ def _regression_problems(present: pd.Series) -> list[str]:
     return []
 
 
+def check_split(train: pd.DataFrame, test: pd.DataFrame, contract: Contract) -> None:
+    """Every label of a classification target on both sides of the split: a label
+    the held-out rows lack cannot be scored (its ROC AUC and recall are undefined).
+    DataValidationError names the labels and their row counts."""
+    if not contract.is_classification:
+        return
+    column = contract.target
+
+    def count(frame, label) -> int:
+        return int(frame[column].map(lambda v: is_label(v, label)).sum())
+
+    absent = [(x, count(train, x)) for x in contract.labels if count(test, x) == 0]
+    if absent:
+        found = ", ".join(f"{label!r} ({n} training rows)" for label, n in absent)
+        raise DataValidationError(
+            [(column, f"label(s) with rows in training but none in the held-out split: {found}; "
+              "add rows of them, or raise min_rows_per_class")]
+        )  # fmt: skip
+
+
 def is_label(value, label) -> bool:
     """Equal as values, and text only matches text: 1 == 1.0 is the same label,
     "1" and 1 are not, and True is not 1."""

@@ -16,7 +16,6 @@ from workflows.domain import contract as data_contract
 from workflows.domain import data, drift, schema
 from workflows.domain.challenge import comparable
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import LABEL, PROBABILITY
 from workflows.progress import note
 
 if TYPE_CHECKING:
@@ -126,8 +125,8 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
         predicted = model.predict(features)
         kept = [c for c in (*contract.ignore, contract.target) if c in chunk.columns]
         out = chunk[kept].reset_index(drop=True)
-        out[LABEL] = predicted[LABEL].to_numpy()
-        out[PROBABILITY] = predicted[PROBABILITY].to_numpy()
+        for name in predicted.columns:  # the answer's columns (model.answer), per task
+            out[name] = predicted[name].to_numpy()
         out[MODEL_NAME] = settings.model_name
         out[MODEL_VERSION] = version
         yield out
