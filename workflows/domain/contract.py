@@ -644,7 +644,12 @@ def dump(contract: Contract, notes: dict[str, str] | None = None, schema: str = 
         "target:",
         f"  column: {line(contract.target)}",
         *_target_lines(contract, line),
-        f"min_rows_per_class: {contract.min_rows_per_class}",
+        *(  # a number to predict has no classes to count
+            []
+            if contract.task == "regression"
+            and contract.min_rows_per_class == DEFAULT_MIN_ROWS_PER_CLASS
+            else [f"min_rows_per_class: {contract.min_rows_per_class}"]
+        ),
         "features:  # kind: numeric | categorical | boolean | datetime; missing: may a value "
         "be empty?",
     ]

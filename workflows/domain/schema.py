@@ -312,13 +312,18 @@ def check_split(train: pd.DataFrame, test: pd.DataFrame, contract: Contract) -> 
     def count(frame, label) -> int:
         return int(frame[column].map(lambda v: is_label(v, label)).sum())
 
-    absent = [(x, count(train, x)) for x in contract.labels if count(test, x) == 0]
-    if absent:
-        found = ", ".join(f"{label!r} ({n} training rows)" for label, n in absent)
-        raise DataValidationError(
-            [(column, f"label(s) with rows in training but none in the held-out split: {found}; "
-              "add rows of them, or raise min_rows_per_class")]
-        )  # fmt: skip
+    problems = []
+    for side, other, frame, rest in (("held-out", "training", test, train),
+                                     ("training", "held-out", train, test)):  # fmt: skip
+        absent = [(x, count(rest, x)) for x in contract.labels if count(frame, x) == 0]
+        if absent:
+            found = ", ".join(f"{label!r} ({n} {other} rows)" for label, n in absent)
+            problems.append(
+                (column, f"label(s) with no row in the {side} split: {found}; add distinct "
+                 "rows of them (copies of one row stay on one side of the split)")
+            )  # fmt: skip
+    if problems:
+        raise DataValidationError(problems)
 
 
 def is_label(value, label) -> bool:

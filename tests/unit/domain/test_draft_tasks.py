@@ -70,3 +70,12 @@ def test_a_task_asked_for_wins_over_the_rule():
     contract, decisions = draft(frame([1, 2, 3, 4] * (ROWS // 4)), "y", task="regression")
     assert contract.task == "regression"
     assert "as asked" in decisions[0].why
+
+
+@pytest.mark.parametrize("shape", ["tickets", "prices"])
+def test_each_task_fixture_contract_is_what_the_draft_gives(shape):
+    from tests.fixtures import tables as fixtures
+    from workflows.domain import contract as data_contract
+
+    drafted, _ = draft(fixtures.table(shape), fixtures.TARGETS[shape])
+    assert drafted == data_contract.load(fixtures.contract_path(shape))

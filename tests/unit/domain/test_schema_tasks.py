@@ -57,3 +57,17 @@ def test_a_label_outside_the_contract_is_named():
 )
 def test_a_regression_target_that_is_not_a_usable_number_is_refused(values, expected):
     assert expected in problems(table(values), contract("regression"))
+
+
+def test_a_label_absent_from_one_side_of_the_split_is_named():
+    from workflows.domain.schema import check_split
+
+    three = contract("multiclass", "abc")
+    train = table(["a"] * 20 + ["b"] * 20 + ["c"] * 12)
+    test = table(["a"] * 5 + ["b"] * 5)
+    held_out = r"no row in the held-out split: 'c' \(12 training"
+    with pytest.raises(DataValidationError, match=held_out):
+        check_split(train, test, three)
+    with pytest.raises(DataValidationError, match=r"no row in the training split: 'c'"):
+        check_split(test, train, three)
+    check_split(train, train, three)  # every label on both sides
