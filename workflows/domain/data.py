@@ -487,11 +487,13 @@ def split(
     test_size: float,
     seed: int,
     groups: np.ndarray | None = None,
+    stratify: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified train/test split on `target`: both parts keep the class ratio,
-    no row lost. With `groups` (row_groups), rows of one group land on one side:
-    a row repeated in the table is never trained on and then tested on, which
-    would flatter the held-out score."""
+    no row lost (`stratify` False: a regression target, split at random). With
+    `groups` (row_groups), rows of one group land on one side: a row repeated in
+    the table is never trained on and then tested on, which would flatter the
+    held-out score."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -499,16 +501,17 @@ def split(
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
     if groups is None:
         train, test = train_test_split(
-            frame, test_size=test_size, random_state=seed, stratify=frame[target]
-        )
+            frame, test_size=test_size, random_state=seed,
+            stratify=frame[target] if stratify else None,
+        )  # fmt: skip
         return train.reset_index(drop=True), test.reset_index(drop=True)
     # Split the distinct rows (the first of each group), stratified by its label.
     _, first = np.unique(groups, return_index=True)
     labels = frame[target].to_numpy()[first]
     _, counts = np.unique(labels.astype(str), return_counts=True)
-    stratify = labels if counts.min() >= 2 else None
+    by = labels if stratify and counts.min() >= 2 else None
     _, test_groups = train_test_split(
-        groups[first], test_size=test_size, random_state=seed, stratify=stratify
+        groups[first], test_size=test_size, random_state=seed, stratify=by
     )
     in_test = np.isin(groups, test_groups)
     return (

@@ -81,7 +81,9 @@ def prepare(
     # Rows the model cannot tell apart (same features) are one group: were copies on
     # both sides, the test would score rows the model has seen, with their labels.
     groups = data.row_groups(frame, contract.feature_names)
-    train, test = data.split(frame, contract.target, test_size, seed, groups)
+    train, test = data.split(
+        frame, contract.target, test_size, seed, groups, stratify=contract.is_classification
+    )
     schema.check_split(train, test, contract)
     distinct = int(groups.max()) + 1 if len(groups) else 0
     note(
