@@ -91,6 +91,9 @@ def score(
         f"drift: {report.share:.0%} of features drifted (limit {report.limit:.0%})"
         + (f": {', '.join(report.drifted)}" if report.drifted else "")
     )
+    if report.predictions:
+        moved = report.predictions_drifted
+        note("answers: " + (f"drifted: {', '.join(moved)}" if moved else "no drift"))
     result = ScoreResult(
         rows, seconds, settings.model_name, version, report.share, report.limit,
         report.detected, report.drifted,
@@ -101,6 +104,14 @@ def score(
             "rows_per_second": result.rows_per_second,
             "drift_share": report.share,
             "drift_detected": float(report.detected),
+            **(
+                {
+                    "prediction_drift_share": len(report.predictions_drifted)
+                    / len(report.predictions)
+                }
+                if report.predictions
+                else {}
+            ),
         },
         {"model_version": version, "domain": settings.domain, "data": source},
         report.html,
@@ -111,6 +122,8 @@ def score(
 
 def _scored_chunks(source, contract, settings, model, version, chunk_rows, sample):
     """Each chunk validated, scored and cut to the output's columns."""
+    import pandas as pd
+
     seen = 0
     for chunk in data.chunks(source, contract, chunk_rows):
         try:
@@ -121,8 +134,9 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
             ) from None
         seen += len(chunk)
         features = chunk[contract.feature_names]
-        sample.add(features)
         predicted = model.predict(features)
+        # Features and answers, for the drift report (answers drift on their own).
+        sample.add(pd.concat([features, predicted.set_axis(features.index)], axis=1))
         kept = [c for c in (*contract.ignore, contract.target) if c in chunk.columns]
         out = chunk[kept].reset_index(drop=True)
         for name in predicted.columns:  # the answer's columns (model.answer), per task

@@ -158,6 +158,8 @@ def train(
     expected = model.check_scores(features)
     train_features, _ = training.features_and_target(train, contract)
     reference = train_features.sample(min(len(train), SAMPLE_ROWS), random_state=params.seed)
+    # The model's own answers on them: scoring compares its answers with these (drift).
+    reference = _with_answers(reference, model)
     logged = Registry(settings).log_training_run(
         model,
         contract=contract,
@@ -185,6 +187,14 @@ def train(
         contract.task, {k: float(v) for k, v in scored.metrics().items()},
     )  # fmt: skip
     return result, scored, images
+
+
+def _with_answers(rows: pd.DataFrame, model) -> pd.DataFrame:
+    """`rows` with the model's answer columns beside them."""
+    import pandas as pd
+
+    answers = model.predict(rows).set_axis(rows.index)
+    return pd.concat([rows, answers], axis=1)
 
 
 def gate(result: TrainResult, min_auc: float, gate: str = "") -> TrainResult:
