@@ -9,7 +9,7 @@ PY := $(UV) run --locked python
 # one installs it on demand, e.g. $(call PY_WITH,static) -m pytest tests/static.
 PY_WITH = $(UV) run --locked $(addprefix --group ,$(1)) python
 DOMAIN ?= development
-export MIN_AUC DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS MIN_DELTA DRIFT_LIMIT
+export MIN_AUC GATE DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS MIN_DELTA DRIFT_LIMIT
 export SERVE_MAX_BODY_MB SERVE_HEADER_SECONDS SERVE_BODY_SECONDS SERVE_KEEP_ALIVE_SECONDS SERVE_DRAIN_SECONDS
 
 ##@ Setup
@@ -32,10 +32,10 @@ clean: ## Remove local run outputs, caches and the local MLflow store
 
 ##@ Pipeline
 .PHONY: contract run score serve mlflow-ui bench
-contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=]
-	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)")
+contract: ## Draft the data contract from your table: DATA=<csv|parquet> TARGET=<column> [POSITIVE=] [TASK=]
+	$(PY) -m workflows contract --data "$(DATA)" --target "$(TARGET)" $(if $(POSITIVE),--positive "$(POSITIVE)") $(if $(TASK),--task "$(TASK)")
 
-run: ## Run the pipeline end to end locally (DATA=, MIN_AUC=, MIN_DELTA=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
+run: ## Run the pipeline end to end locally (DATA=, GATE='rmse<=12.5', MIN_AUC=, MIN_DELTA=, DOMAIN=, ROWS=, ESTIMATOR=, PARAMS='{"max_depth": 3}')
 	$(PY) -m workflows run
 
 score: ## Score DATA=<csv|parquet> with @DOMAIN into OUT= (default scores.parquet); drift report (DRIFT_LIMIT=; group drift)

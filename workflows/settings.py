@@ -5,9 +5,15 @@ MODEL_NAME            registered model name; default: identity.MODEL_NAME. 1 to 
                       letters, digits, '.', '_', '-' (MLflow URIs and search filters)
 DOMAIN                development | staging | production; default: development
                       (in a cluster Flyte's FLYTE_INTERNAL_EXECUTION_DOMAIN wins)
-MIN_AUC               quality gate; default: identity.DEFAULT_MIN_AUC
-MIN_DELTA             champion/challenger: the alias moves when the new model's ROC AUC
-                      >= the current one's - MIN_DELTA on the same rows; default: 0.0
+GATE                  quality gate for every task, <metric><direction><threshold>:
+                      roc_auc>=0.8, macro_roc_auc>=0.85, rmse<=12.5, r2>=0.6;
+                      default: identity.DEFAULT_GATE, else MIN_AUC (classification)
+                      or r2>=0.5 (regression). Checked against the contract's task
+MIN_AUC               classification gate when GATE is unset (ROC AUC, macro for
+                      multiclass); default: identity.DEFAULT_MIN_AUC
+MIN_DELTA             champion/challenger: the alias moves when the new model is no
+                      worse than the current one by more than MIN_DELTA on the gate's
+                      metric (ROC AUC by default), on the same rows; default: 0.0
 DRIFT_LIMIT           batch scoring: drift_detected when the share of drifted
                       features exceeds it; default: 0.5
 RETRAIN_ON_DRIFT      true: a scheduled scoring run that detects drift starts the
@@ -52,7 +58,7 @@ from workflows.domain.challenge import check_min_delta
 from workflows.domain.data import SYNTHETIC_PREFIX
 from workflows.domain.drift import DEFAULT_DRIFT_LIMIT, check_drift_limit
 from workflows.domain.environments import DOMAINS
-from workflows.domain.gate import check_min_auc
+from workflows.domain.gate import GateError, check_min_auc, parse_gate
 from workflows.domain.names import check_dns_label, check_model_name
 from workflows.domain.resources import PodResources
 from workflows.domain.training import DEFAULT_ESTIMATOR
@@ -87,6 +93,7 @@ class Settings:
     experiment: str = identity.PROJECT_SLUG
     domain: str = "development"
     min_auc: float = identity.DEFAULT_MIN_AUC
+    gate: str = ""  # GATE as written ("" = the default for the contract's task)
     min_delta: float = DEFAULT_MIN_DELTA
     drift_limit: float = DEFAULT_DRIFT_LIMIT
     contract_path: str = str(CONTRACT_FILE)
@@ -127,6 +134,7 @@ class Settings:
             experiment=env.get("MLFLOW_EXPERIMENT_NAME") or identity.PROJECT_SLUG,
             domain=domain,
             min_auc=_fraction(env, "MIN_AUC", identity.DEFAULT_MIN_AUC, check_min_auc),
+            gate=_gate(env.get("GATE", "")),
             min_delta=_fraction(env, "MIN_DELTA", DEFAULT_MIN_DELTA, check_min_delta),
             drift_limit=_fraction(env, "DRIFT_LIMIT", DEFAULT_DRIFT_LIMIT, check_drift_limit),
             contract_path=_contract_path(env.get("CONTRACT", "")),
@@ -213,6 +221,17 @@ def _fraction(env: dict[str, str], name: str, default: float, check) -> float:
         return check(float(text))
     except ValueError as err:
         raise SettingsError(f"{name}={text!r}: {err}") from None
+
+
+def _gate(text: str) -> str:
+    """GATE as written, when it reads as a gate (its task is checked against the
+    contract before a run)."""
+    if not text.strip():
+        return ""
+    try:
+        return str(parse_gate(text))
+    except GateError as err:
+        raise SettingsError(str(err)) from None
 
 
 def _data(data: str, rows: str) -> str:

@@ -14,7 +14,7 @@ DOMAINS = ("development", "staging", "production")
 # Variables that would make a run use something other than what a test sets.
 PIPELINE_VARS = (
     "MLFLOW_TRACKING_URI", "MODEL_NAME", "MLFLOW_EXPERIMENT_NAME", "DOMAIN", "MIN_AUC", "DATA",
-    "ROWS", "SERVING_URL", "DEPLOY_TARGET", "GIT_SHA", "GIT_REF",
+    "GATE", "ROWS", "SERVING_URL", "DEPLOY_TARGET", "GIT_SHA", "GIT_REF",
     "FLYTE_INTERNAL_EXECUTION_DOMAIN", "MLFLOW_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY", "CONTRACT", "ESTIMATOR", "PARAMS", "MIN_DELTA", "DRIFT_LIMIT",
 )  # fmt: skip

@@ -217,6 +217,10 @@ def cli(tmp_path, env: dict[str, str], *args: str) -> subprocess.CompletedProces
         ({"PARAMS": '{"max_dept": 2}'}, 2, "has no parameter(s) ['max_dept']"),
         ({"ESTIMATOR": "svm"}, 2, "estimator 'svm' is not known"),
         ({"CONTRACT": "/nowhere/contract.yaml"}, 2, "no data contract at /nowhere/contract.yaml"),
+        ({"GATE": "rmse<=12.5"}, 2, "rmse is a regression metric; the contract's task is binary"),
+        ({"GATE": "auc>=0.8"}, 2, "GATE='auc>=0.8': unknown metric 'auc'; did you mean"),
+        ({"GATE": "roc_auc 0.8"}, 2, "GATE='roc_auc 0.8': no direction"),
+        ({"GATE": "roc_auc>=0.9999"}, 1, "ROC AUC 0."),
     ],
 )
 def test_the_cli_exits_non_zero_with_the_reason(tmp_path, env, code, message):

@@ -221,6 +221,8 @@ def test_each_other_answer_set_gives_a_project_green_on_its_first_push(
         ({"min_auc": 1.5}, "min_auc must be greater than 0.5"),
         ({"min_auc": 0.5}, "min_auc must be greater than 0.5"),
         ({"author_email": "nobody"}, "author_email must look like"),
+        ({"gate": "rmse>=12.5"}, "gate must be a metric"),
+        ({"gate": "auc>=0.8"}, "gate must be a metric"),
     ],
 )
 def test_bad_answers_are_refused_with_the_validators_message(template, tmp_path, answers, message):

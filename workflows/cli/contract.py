@@ -1,5 +1,5 @@
-"""`python -m workflows contract --data F --target C [--positive L]` (make contract):
-draft the data contract.
+"""`python -m workflows contract --data F --target C [--positive L] [--task T]`
+(make contract): draft the data contract.
 
 Sniffs how a CSV is written (delimiter, decimal mark, thousands separator,
 encoding), counts the cells that look like missing-value markers, reads the
@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="the CSV or Parquet table to draft from")
     parser.add_argument("--target", help="the label column")
     parser.add_argument("--positive", help="the positive label (default: chosen)")
+    parser.add_argument(
+        "--task", help="binary | multiclass | regression (default: drafted from the target)"
+    )
     parser.add_argument("--output", default="", help="where to write it (default: CONTRACT=)")
     parser.add_argument(
         "--write-schema", action="store_true", help="write contract.schema.json and stop"
@@ -42,7 +45,9 @@ def run(args: argparse.Namespace) -> int:
         path.write_text(schema_text(), encoding="utf-8")
         print(f"wrote {path}")
         return 0
-    return draft_contract(args.data, args.target, args.positive, args.output)
+    return draft_contract(
+        args.data, args.target, args.positive, args.output, getattr(args, "task", None)
+    )
 
 
 SCHEMA_FILE = "contract.schema.json"
@@ -57,7 +62,13 @@ def schema_text() -> str:
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
-def draft_contract(data: str | None, target: str | None, positive: str | None, output: str) -> int:
+def draft_contract(
+    data: str | None,
+    target: str | None,
+    positive: str | None,
+    output: str,
+    task: str | None = None,
+) -> int:
     from workflows.domain import contract as data_contract
     from workflows.domain.data import DataLoadError
     from workflows.domain.draft import DraftError, draft
@@ -68,7 +79,9 @@ def draft_contract(data: str | None, target: str | None, positive: str | None, o
     path = Path(output or os.environ.get("CONTRACT") or CONTRACT_FILE)
     try:
         frame, evidence = _read(data)
-        contract, decisions = draft(frame, target, positive, _source(data, path), evidence)
+        contract, decisions = draft(
+            frame, target, positive, _source(data, path), evidence, task or None
+        )
     except (DataLoadError, DraftError) as err:
         return refuse(err)
     notes = {d.column: d.why for d in decisions if d.why not in _UNREMARKABLE}
@@ -139,7 +152,11 @@ def _print_review(decisions, contract) -> None:
     """What to look at first: the calls a table cannot settle on its own."""
     first = [(d.column, d.review) for d in decisions if d.review]
     first += [(d.column, f"ignored: {d.why}") for d in decisions if d.decision == "ignored"]
-    first.append((contract.target, f"positive label {contract.positive!r}: is it the event?"))
+    if contract.task == "binary":
+        first.append((contract.target, f"positive label {contract.positive!r}: is it the event?"))
+    first.append(
+        (contract.target, f"task {contract.task}: right? (TASK=binary|multiclass|regression)")
+    )
     print("Review first:")
     for column, what in first:
         print(f"  - {column}: {what}")

@@ -25,9 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from workflows.domain import contract
     from workflows.domain.contract import ContractError
+    from workflows.domain.gate import GateError, gate_for
     from workflows.domain.promotion import PromotionError, check_promotion
     from workflows.domain.training import TrainingError, TrainParams
     from workflows.gateways.tracking import TrackingUnreachableError, require_reachable
+    from workflows.identity import DEFAULT_GATE
     from workflows.settings import Settings, SettingsError
 
     try:
@@ -35,24 +37,26 @@ def run(args: argparse.Namespace) -> int:
         # Refuse before training, not after: deploy checks again (it is the real guard).
         check_promotion(settings.domain, settings.git_ref)
         TrainParams.from_json(settings.estimator, settings.params, 0)
-        contract.load(settings.contract_path)
+        task = contract.load(settings.contract_path).task
+        gate = gate_for(settings.gate, settings.min_auc, task, DEFAULT_GATE)
         require_reachable(settings.tracking_uri)
     except (
         SettingsError,
         PromotionError,
         TrainingError,
         ContractError,
+        GateError,
         TrackingUnreachableError,
     ) as err:
         return refuse(err)
-    print(header(settings), file=sys.stderr)
-    code = _run(settings)
+    print(header(settings, gate), file=sys.stderr)
+    code = _run(settings, gate)
     if args.timings:
         _write_timings(args.timings)
     return code
 
 
-def _run(settings) -> int:
+def _run(settings, gate) -> int:
     from workflows.progress import TIMINGS
 
     started = time.perf_counter()
@@ -69,26 +73,32 @@ def _run(settings) -> int:
             git_sha=settings.git_sha,
             git_ref=settings.git_ref,
             min_delta=settings.min_delta,
+            quality_gate=settings.gate,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
         return refuse_failed_run(err, settings.tracking_uri)
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
-    print(summary(settings, deployment))
+    print(summary(settings, deployment, gate))
     return 0
 
 
-def header(settings) -> str:
+def header(settings, gate=None) -> str:
     """What the run will use, on stderr before it starts (where results land is in the summary)."""
+    bar = (
+        f"min_auc={settings.min_auc}"
+        if gate is None or gate.source == "min_auc"
+        else (f"gate={gate}")
+    )
     return (
         f"pipeline: data={settings.data or '(the contract source)'} "
         f"contract={os.path.relpath(settings.contract_path)} domain={settings.domain} "
-        f"min_auc={settings.min_auc} min_delta={settings.min_delta} "
+        f"{bar} min_delta={settings.min_delta} "
         f"estimator={settings.estimator} params={settings.params}"
     )
 
 
-def summary(settings, deployment) -> str:
+def summary(settings, deployment, gate=None) -> str:
     """The outcome on stdout: the model, its alias and where the results landed;
     for a challenger that lost, the version it registered and why the alias stayed."""
     from workflows.domain.promotion import version_label
@@ -100,8 +110,13 @@ def summary(settings, deployment) -> str:
             f"alias:    @{deployment.alias} stays on v{deployment.version}\n"
             f"tracking: {settings.tracking_uri}"
         )
+    passed = (
+        f"ROC AUC gate passed (min_auc {settings.min_auc})"
+        if gate is None or (gate.source == "min_auc" and gate.metric == "roc_auc")
+        else f"quality gate passed ({gate})"
+    )
     return (
-        f"\nROC AUC gate passed (min_auc {settings.min_auc})\n"
+        f"\n{passed}\n"
         f"outcome:  {deployment.outcome}\n"
         f"model:    {deployment.name}\n"
         f"version:  {deployment.version}\n"

@@ -10,11 +10,14 @@ The file (contract.yaml at the project root unless CONTRACT= says otherwise):
 
     # yaml-language-server: $schema=contract.schema.json
     source: builtin:breast_cancer    # the table `make run` reads when DATA= is not given
+    task: binary                     # binary (default) | multiclass | regression
     table: {delimiter: ',', decimal: '.', thousands: '', encoding: utf-8}
     target:
       column: diagnosis
       positive: malignant            # the label ROC AUC and served probabilities are about
       negative: benign
+      # multiclass: `labels: [low, mid, high]` instead of positive/negative;
+      # regression: the column alone (a number to predict)
     min_rows_per_class: 10
     features:                        # kind: numeric | categorical | boolean | datetime
       mean radius: {kind: numeric, missing: false}
@@ -40,6 +43,10 @@ from typing import Annotated, Any, Literal
 from workflows.domain.errors import PipelineError
 
 KINDS = ("numeric", "categorical", "boolean", "datetime")
+# What the model learns: two labels (binary), one of several labels (multiclass),
+# or a number (regression). A contract without `task` is binary, as before.
+TASKS = ("binary", "multiclass", "regression")
+DEFAULT_TASK = "binary"
 # Fewer than this in a class and a stratified split can leave a part without it,
 # and ROC AUC is undefined on a test set with one class.
 DEFAULT_MIN_ROWS_PER_CLASS = 10
@@ -86,13 +93,15 @@ class Feature:
 @dataclass(frozen=True)
 class Contract:
     target: str
-    positive: Label
-    negative: Label
+    positive: Label | None  # binary only: the event (None for the other tasks)
+    negative: Label | None  # binary only: the other label
     features: tuple[Feature, ...]
     ignore: dict[str, str] = field(default_factory=dict)  # column -> why it is ignored
-    min_rows_per_class: int = DEFAULT_MIN_ROWS_PER_CLASS
+    min_rows_per_class: int = DEFAULT_MIN_ROWS_PER_CLASS  # classification tasks only
     source: str = ""  # the default table for this contract; "" = none
     table: TableFormat = field(default_factory=TableFormat)
+    task: str = DEFAULT_TASK  # one of TASKS
+    classes: tuple[Label, ...] = ()  # multiclass only: its labels, in the model's order
 
     def __post_init__(self) -> None:
         problems = [problem for _, problem in _problems(self)]
@@ -112,9 +121,16 @@ class Contract:
         return [f.name for f in self.features if f.kind == kind]
 
     @property
-    def labels(self) -> tuple[Label, Label]:
-        """(negative, positive): the order of a binary model's classes."""
-        return (self.negative, self.positive)
+    def labels(self) -> tuple[Label, ...]:
+        """The target's labels: (negative, positive) for binary, the listed labels
+        for multiclass, () for regression."""
+        if self.task == "binary":
+            return (self.negative, self.positive)
+        return self.classes if self.task == "multiclass" else ()
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
 
     def missing_values(self) -> dict[str, list[str]]:
         """Per column, the cells that mean missing: the empty cell, plus the
@@ -146,13 +162,16 @@ def file_model():
         model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     class TargetSpec(_Strict):
-        """The label column and its two labels."""
+        """The target column; binary: its two labels; multiclass: all its labels."""
 
-        column: str = Field(description="the label column, exactly as the table names it")
-        positive: LabelField = Field(
-            description="the event: ROC AUC and probabilities are about it"
+        column: str = Field(description="the target column, exactly as the table names it")
+        positive: LabelField | None = Field(
+            None, description="binary: the event; ROC AUC and probabilities are about it"
         )
-        negative: LabelField = Field(description="the other label")
+        negative: LabelField | None = Field(None, description="binary: the other label")
+        labels: list[LabelField] | None = Field(
+            None, description="multiclass: every label, in the order the model answers them"
+        )
 
     class FeatureSpec(_Strict):
         """One column the model learns from."""
@@ -186,6 +205,11 @@ def file_model():
             json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
         )
         source: str = Field("", description="the table `make run` reads when DATA= is not given")
+        task: Literal["binary", "multiclass", "regression"] = Field(
+            DEFAULT_TASK,
+            description="binary: two labels; multiclass: one of several labels; "
+            "regression: a number",
+        )
         table: TableSpec = Field(default_factory=TableSpec)
         target: TargetSpec
         min_rows_per_class: int = Field(DEFAULT_MIN_ROWS_PER_CLASS, ge=2)
@@ -248,10 +272,7 @@ def _problems(contract: Contract) -> list[tuple[str, str]]:
         )
     for name in sorted(set(names) & set(contract.ignore)):
         problems.append((f"ignore.{name}", f"{name!r} is both a feature and ignored"))
-    if _same_label(contract.positive, contract.negative):
-        problems.append(
-            ("target.negative", f"positive and negative labels are both {contract.positive!r}")
-        )
+    problems += _target_problems(contract)
     rows = contract.min_rows_per_class
     if isinstance(rows, int) and rows < 2:
         problems.append(
@@ -269,8 +290,48 @@ def _problems(contract: Contract) -> list[tuple[str, str]]:
     return problems
 
 
-def _same_label(a: Label, b: Label) -> bool:
-    return type(a) is type(b) and a == b
+def _target_problems(contract: Contract) -> list[tuple[str, str]]:
+    """What the task asks of `target`: binary its two labels, multiclass at least
+    three distinct labels, regression none."""
+    task, problems = contract.task, []
+    if task not in TASKS:
+        return [("task", f"task {task!r} is not one of {', '.join(TASKS)}")]
+    if task == "binary":
+        for key in ("positive", "negative"):
+            if getattr(contract, key) is None:
+                problems.append((f"target.{key}", "required key is missing"))
+        if _same_label(contract.positive, contract.negative):
+            problems.append(
+                ("target.negative", f"positive and negative labels are both {contract.positive!r}")
+            )
+    elif contract.positive is not None or contract.negative is not None:
+        key = "positive" if contract.positive is not None else "negative"
+        problems.append(
+            (f"target.{key}", f"only a binary target has a {key} label; this task is {task}")
+        )
+    if task != "multiclass":
+        if contract.classes:
+            problems.append(
+                ("target.labels", f"only a multiclass target lists labels; this task is {task}")
+            )
+        return problems
+    if contract.classes is None:
+        problems.append(("target.labels", "required key is missing (task: multiclass)"))
+        return problems
+    classes = list(contract.classes)
+    twice = [c for i, c in enumerate(classes) if any(_same_label(c, d) for d in classes[:i])]
+    for label in dict.fromkeys(twice):
+        problems.append(("target.labels", f"{label!r} is listed twice"))
+    if len(classes) - len(twice) < 3:
+        problems.append(
+            ("target.labels", f"a multiclass target needs at least 3 labels, got "
+             f"{len(classes) - len(twice)} (two labels: task: binary)")
+        )  # fmt: skip
+    return problems
+
+
+def _same_label(a: Label | None, b: Label | None) -> bool:
+    return a is not None and type(a) is type(b) and a == b
 
 
 # ---------------------------------------------------------------------------
@@ -350,10 +411,17 @@ def _values(document: dict) -> dict[str, Any]:
         tokens = tuple(tokens) if isinstance(tokens, list) else ()
         return Feature(name, spec.get("kind"), spec.get("missing", False), tokens)
 
+    labels = target.get("labels")
+    task = document.get("task", DEFAULT_TASK)
     return {
         "target": target.get("column"),
         "positive": target.get("positive"),
         "negative": target.get("negative"),
+        "task": task,
+        # None (not ()) when a multiclass target lists none: the problem is named.
+        "classes": tuple(labels)
+        if isinstance(labels, list)
+        else (None if task == "multiclass" else ()),
         "features": tuple(feature(name, spec) for name, spec in features.items()),
         "ignore": {name: why or "" for name, why in ignore.items()},
         "min_rows_per_class": document.get("min_rows_per_class", DEFAULT_MIN_ROWS_PER_CLASS),
@@ -373,7 +441,7 @@ def _relations(document: dict) -> list[tuple[str, str]]:
     return [
         (path, problem)
         for path, problem in _problems(unchecked)
-        if not (path.endswith(".kind") or path == "min_rows_per_class")  # the schema's to say
+        if not (path.endswith(".kind") or path in ("min_rows_per_class", "task"))  # the schema's
         or not isinstance(document.get("features"), dict)
     ]
 
@@ -570,6 +638,8 @@ def dump(contract: Contract, notes: dict[str, str] | None = None, schema: str = 
     out.append(_HEADER)
     if contract.source:
         out.append(f"source: {line(contract.source)}  # the table `make run` reads by default")
+    if contract.task != DEFAULT_TASK:  # a binary contract reads as it always has
+        out.append(f"task: {contract.task}  # binary | multiclass | regression")
     table = contract.table
     fmt = {
         "delimiter": table.delimiter,
@@ -584,9 +654,13 @@ def dump(contract: Contract, notes: dict[str, str] | None = None, schema: str = 
     out += [
         "target:",
         f"  column: {line(contract.target)}",
-        f"  positive: {line(contract.positive)}  # ROC AUC and served probabilities are for it",
-        f"  negative: {line(contract.negative)}",
-        f"min_rows_per_class: {contract.min_rows_per_class}",
+        *_target_lines(contract, line),
+        *(  # a number to predict has no classes to count
+            []
+            if contract.task == "regression"
+            and contract.min_rows_per_class == DEFAULT_MIN_ROWS_PER_CLASS
+            else [f"min_rows_per_class: {contract.min_rows_per_class}"]
+        ),
         "features:  # kind: numeric | categorical | boolean | datetime; missing: may a value "
         "be empty?",
     ]
@@ -602,3 +676,14 @@ def dump(contract: Contract, notes: dict[str, str] | None = None, schema: str = 
     else:
         out.append("ignore: {}")
     return "\n".join(out) + "\n"
+
+
+def _target_lines(contract: Contract, line) -> list[str]:
+    if contract.task == "binary":
+        return [
+            f"  positive: {line(contract.positive)}  # ROC AUC and served probabilities are for it",
+            f"  negative: {line(contract.negative)}",
+        ]
+    if contract.task == "multiclass":
+        return [f"  labels: {line(list(contract.classes))}  # one probability_<label> each"]
+    return []

@@ -69,18 +69,25 @@ def synthetic(rows: int, contract: Contract, seed: int = 0) -> pd.DataFrame:
     Numeric features come from scikit-learn's make_classification; categorical
     and boolean ones are cut from informative columns, so they carry signal too.
     Features that may be missing lose ~3 % of their values; ignored columns hold
-    row identifiers. Labels are the contract's own.
+    row identifiers. Labels are the contract's own; a regression target is a
+    noisy, right-skewed function of the informative columns.
     """
     import numpy as np
     import pandas as pd
     from sklearn.datasets import make_classification
 
     names = contract.feature_names
+    classes = len(contract.labels) if contract.is_classification else 2
+    clusters = 2 if classes == 2 else 1
+    need = int(np.ceil(np.log2(classes * clusters)))  # make_classification's minimum
+    informative = max(min(8, max(len(names), 2)), need)
     values, target = make_classification(
         n_samples=rows,
-        n_features=max(len(names), 2),
-        n_informative=min(8, max(len(names), 2)),
+        n_features=max(len(names), informative),
+        n_informative=informative,
         n_redundant=0,
+        n_classes=classes,
+        n_clusters_per_class=clusters,
         class_sep=1.0,
         flip_y=0.02,
         shuffle=False,  # informative columns first: categorical ones get some of them
@@ -107,10 +114,14 @@ def synthetic(rows: int, contract: Contract, seed: int = 0) -> pd.DataFrame:
             column[rng.random(rows) < 0.03] = None if feature.kind != "numeric" else np.nan
         columns[feature.name] = column
     frame = pd.DataFrame(columns)
-    labels = np.array([contract.negative, contract.positive], dtype=object)
-    frame[contract.target] = labels[target]
-    if isinstance(contract.positive, int | float) and isinstance(contract.negative, int | float):
-        frame[contract.target] = frame[contract.target].astype(type(contract.positive))
+    if contract.is_classification:
+        labels = np.array(contract.labels, dtype=object)
+        frame[contract.target] = labels[target]
+        if all(isinstance(x, int | float) and not isinstance(x, bool) for x in labels):
+            frame[contract.target] = frame[contract.target].astype(type(labels[-1]))
+    else:
+        signal = values[:, :informative].sum(axis=1) + 0.3 * rng.standard_normal(rows)
+        frame[contract.target] = np.exp(signal / max(informative, 1) + 3)  # skewed, positive
     for index, name in enumerate(contract.ignore):
         frame[name] = [f"row-{index}-{i}" for i in range(rows)]
     return frame
@@ -513,11 +524,13 @@ def split(
     test_size: float,
     seed: int,
     groups: np.ndarray | None = None,
+    stratify: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified train/test split on `target`: both parts keep the class ratio,
-    no row lost. With `groups` (row_groups), rows of one group land on one side:
-    a row repeated in the table is never trained on and then tested on, which
-    would flatter the held-out score."""
+    no row lost (`stratify` False: a regression target, split at random). With
+    `groups` (row_groups), rows of one group land on one side: a row repeated in
+    the table is never trained on and then tested on, which would flatter the
+    held-out score."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
@@ -525,16 +538,17 @@ def split(
         raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
     if groups is None:
         train, test = train_test_split(
-            frame, test_size=test_size, random_state=seed, stratify=frame[target]
-        )
+            frame, test_size=test_size, random_state=seed,
+            stratify=frame[target] if stratify else None,
+        )  # fmt: skip
         return train.reset_index(drop=True), test.reset_index(drop=True)
     # Split the distinct rows (the first of each group), stratified by its label.
     _, first = np.unique(groups, return_index=True)
     labels = frame[target].to_numpy()[first]
     _, counts = np.unique(labels.astype(str), return_counts=True)
-    stratify = labels if counts.min() >= 2 else None
+    by = labels if stratify and counts.min() >= 2 else None
     _, test_groups = train_test_split(
-        groups[first], test_size=test_size, random_state=seed, stratify=stratify
+        groups[first], test_size=test_size, random_state=seed, stratify=by
     )
     in_test = np.isin(groups, test_groups)
     return (

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from workflows.domain.contract import (
     DEFAULT_MIN_ROWS_PER_CLASS,
     MARKERS,
+    TASKS,
     Contract,
     Feature,
     TableFormat,
@@ -46,6 +47,13 @@ _ISO_DATE = re.compile(
 _DIGITS = re.compile(r"^[+-]?\d+$")
 # Integers beyond this lose digits as float64 (JSON numbers, pandas with NaN).
 EXACT_INTEGER = 2**53
+# The task from the target: integers with at most this many distinct values are
+# grades or codes (multiclass); more, or any fraction, are a quantity (regression).
+MAX_INTEGER_CLASSES = 20
+# More labels than this and each class has too few rows to learn, and one
+# probability per class is no answer a person reads: refused at drafting.
+MAX_CLASSES = 100
+_TASK_HINT = "change it with TASK= or by editing task:"
 
 
 class DraftError(PipelineError, ValueError):
@@ -129,28 +137,36 @@ def draft(
     positive: str | None = None,
     source: str = "",
     evidence: Evidence | None = None,
+    task: str | None = None,
 ) -> tuple[Contract, list[Decision]]:
     """A contract for `frame` with `target` as the label column.
 
     `positive` is the positive label as text (as typed on a command line); None
-    picks one and says which. `evidence`: what the CSV's raw text showed (its
-    dialect, marker-like cells, the markers proposed as missing). Raises
-    DraftError naming the problem.
+    picks one and says which. `task` is one of TASKS; None drafts it from the
+    target (task_of). `evidence`: what the CSV's raw text showed (its dialect,
+    marker-like cells, the markers proposed as missing). Raises DraftError
+    naming the problem.
     """
     evidence = evidence or Evidence()
     names = [str(c) for c in frame.columns]
     if target not in names:
         raise DraftError(f"TARGET={target!r} is not a column of the table; its columns: {names}")
-    labels = frame[target].dropna().unique().tolist()
-    if len(labels) != 2:
-        raise DraftError(
-            f"the target {target!r} must hold exactly two distinct values; it holds "
-            f"{len(labels)}: {examples(labels[:10]) or 'none'}"
-            + (" ..." if len(labels) > 10 else "")
-        )
-    chosen, why_positive = _positive(frame[target], [plain(v) for v in labels], positive)
-    negative = next(label for label in map(plain, labels) if label != chosen)
-    decisions = [Decision(target, "target", f"positive label {chosen!r} ({why_positive})")]
+    task, why_task = task_of(frame[target], task)
+    if positive is not None and task != "binary":
+        raise DraftError(f"POSITIVE= is for a binary target; {target!r} is {task} ({why_task})")
+    labels = [plain(v) for v in frame[target].dropna().unique().tolist()]
+    chosen = negative = None
+    classes: tuple = ()
+    if task == "binary":
+        chosen, why_positive = _positive(frame[target], labels, positive)
+        negative = next(label for label in labels if label != chosen)
+        why = f"positive label {chosen!r} ({why_positive}); {why_task}"
+    elif task == "multiclass":
+        classes = tuple(sorted(labels, key=lambda v: (type(v).__name__, v)))
+        why = f"{len(classes)} labels: {examples(classes)}{' ...' * (len(classes) > 3)}; {why_task}"
+    else:
+        why = why_task
+    decisions = [Decision(target, "target", why)]
     missing_rows = int(frame[target].isna().sum())
     if missing_rows:
         decisions[0] = Decision(
@@ -195,8 +211,61 @@ def draft(
         min_rows_per_class=DEFAULT_MIN_ROWS_PER_CLASS,
         source=source,
         table=evidence.table,
+        task=task,
+        classes=classes,
     )
     return contract, decisions
+
+
+def task_of(column: pd.Series, asked: str | None = None) -> tuple[str, str]:
+    """(task, the rule that chose it): two distinct values are binary; numbers
+    with a fraction or more than MAX_INTEGER_CLASSES distinct values are
+    regression; other labels (text, true/false, a few integers) are multiclass,
+    up to MAX_CLASSES. `asked` (TASK=) wins when the target can be that task.
+    Raises DraftError naming the target, its count of values and what to do."""
+    import pandas as pd
+
+    present = column.dropna()
+    labels = present.unique().tolist()
+    distinct, name = len(labels), column.name
+    numbers = pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present)
+    shown = f"{examples(labels[:10]) or 'none'}" + (" ..." if distinct > 10 else "")
+    if asked is not None and asked not in TASKS:
+        raise DraftError(f"TASK={asked!r} is not one of {', '.join(TASKS)}")
+    if distinct < 2 or (asked == "binary" and distinct != 2):
+        need = "exactly two distinct values" if asked == "binary" else "two distinct values or more"
+        raise DraftError(f"the target {name!r} must hold {need}; it holds {distinct}: {shown}")
+    if asked == "regression":
+        if not numbers:
+            raise DraftError(
+                f"TASK=regression: the target {name!r} holds text, e.g. {examples(labels)}; "
+                "regression needs numbers"
+            )
+        return "regression", f"regression as asked with TASK= ({distinct} distinct numbers)"
+    if asked == "multiclass" and distinct < 3:
+        raise DraftError(
+            f"TASK=multiclass: the target {name!r} holds {distinct} labels; multiclass needs "
+            "at least 3 (two labels: TASK=binary)"
+        )
+    if asked is not None and distinct <= MAX_CLASSES:
+        return asked, f"{asked} as asked with TASK="
+    if distinct == 2:
+        return "binary", f"task binary: two distinct values; {_TASK_HINT}"
+    if numbers:
+        fractions = bool((present != present.round()).any())
+        if fractions or distinct > MAX_INTEGER_CLASSES:
+            why = "fractions" if fractions else f"more than {MAX_INTEGER_CLASSES} distinct integers"
+            return "regression", (
+                f"task regression: {distinct} distinct numbers ({why}); {_TASK_HINT}"
+            )
+    if distinct > MAX_CLASSES:
+        raise DraftError(
+            f"the target {name!r} holds {distinct} distinct labels, more than a multiclass "
+            f"target takes ({MAX_CLASSES}): if they are quantities, store them as numbers "
+            f"(regression); else group them into fewer classes, e.g. {shown}"
+        )
+    what = "a few integers" if numbers else "labels"
+    return "multiclass", f"task multiclass: {distinct} {what}; {_TASK_HINT}"
 
 
 def _missing_said(column: pd.Series, tokens: tuple[str, ...], seen: dict) -> str:

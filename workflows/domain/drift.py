@@ -3,7 +3,10 @@
 Evidently's `Report` with `DataDriftPreset` compares each feature of the scored
 rows with the reference sample logged at training (its own test per column,
 chosen by type and size) and gives the share of drifted columns. `DRIFT_LIMIT`
-turns that share into `drift_detected`. No Flyte, no MLflow.
+turns that share into `drift_detected`. The model's answers (label and
+probabilities, or the prediction) are compared the same way, in a report of
+their own: they say whether what the model does has moved, whatever the
+features did. No Flyte, no MLflow.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ class DriftResult:
     columns: list[ColumnDrift] = field(default_factory=list)
     html: str = ""
     skipped: list[str] = field(default_factory=list)  # features with no value to compare
+    predictions: list[ColumnDrift] = field(default_factory=list)  # the answer's columns
+
+    @property
+    def predictions_drifted(self) -> list[str]:
+        return [c.column for c in self.predictions if c.drifted]
 
     @property
     def detected(self) -> bool:
@@ -93,40 +101,61 @@ class Sample:
 def report(
     reference: pd.DataFrame, current: pd.DataFrame, contract: Contract, limit: float
 ) -> DriftResult:
-    """Evidently's data drift report of the contract's features."""
+    """Evidently's data drift report of the contract's features, and of the
+    model's answer columns when both samples hold them (a reference logged
+    before answers were kept has none: then only the features are compared)."""
+    from workflows.domain.model import LABEL, output_columns
+
     check_drift_limit(limit)
+    numeric = contract.of_kind("numeric")
+    coded = contract.of_kind("categorical") + contract.of_kind("boolean")
+    share, columns, html, skipped = _drift(
+        reference, current, contract.feature_names, numeric, coded, limit
+    )
+    answers = [
+        c
+        for c in output_columns(contract.task, contract.labels)
+        if c in reference.columns and c in current.columns
+    ]
+    predictions = []
+    if answers:
+        _, predictions, more, _ = _drift(
+            reference, current, answers, [c for c in answers if c != LABEL],
+            [c for c in answers if c == LABEL], limit,
+        )  # fmt: skip
+        html += more
+    return DriftResult(share, limit, columns, html, skipped, predictions)
+
+
+def _drift(
+    reference, current, names: list[str], numeric: list[str], coded: list[str], limit: float
+):
+    """(share drifted, each column's test, the HTML, the columns skipped as empty on
+    a side) of the columns `names`."""
     _pandas3_compatible()
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    # A feature empty on either side has no distribution to compare: Evidently
+    # A column empty on either side has no distribution to compare: Evidently
     # fails on it. It is skipped and named; the share is over the others.
-    features = [
-        name
-        for name in contract.feature_names
-        if current[name].notna().any() and reference[name].notna().any()
-    ]
-    skipped = [name for name in contract.feature_names if name not in features]
-    if not features:
-        return DriftResult(0.0, limit, [], "", skipped)
+    skipped = [n for n in names if not (current[n].notna().any() and reference[n].notna().any())]
+    names = [n for n in names if n not in skipped]
+    if not names:
+        return 0.0, [], "", skipped
     definition = DataDefinition(
-        numerical_columns=[n for n in contract.of_kind("numeric") if n in features],
-        categorical_columns=[
-            n
-            for n in contract.of_kind("categorical") + contract.of_kind("boolean")
-            if n in features
-        ],
+        numerical_columns=[n for n in numeric if n in names],
+        categorical_columns=[n for n in coded if n in names],
     )
 
     def dataset(frame: pd.DataFrame):
-        rows = frame[features].reset_index(drop=True)
+        rows = frame[names].reset_index(drop=True)
         return Dataset.from_pandas(rows, data_definition=definition)
 
     snapshot = Report([DataDriftPreset(drift_share=limit)]).run(
         current_data=dataset(current), reference_data=dataset(reference)
     )
     share, columns = _read(snapshot.dict()["metrics"])
-    return DriftResult(share, limit, columns, snapshot.get_html_str(as_iframe=False), skipped)
+    return share, columns, snapshot.get_html_str(as_iframe=False), skipped
 
 
 def _read(metrics: list[dict]) -> tuple[float, list[ColumnDrift]]:

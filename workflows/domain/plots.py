@@ -1,4 +1,6 @@
-"""SVG renderings of an Evaluation, for MLflow and the Flyte Deck.
+"""SVG renderings of an evaluation, for MLflow and the Flyte Deck: binary ROC
+curve and confusion matrix; multiclass confusion matrix and one ROC curve per
+class; regression predicted against actual, and residuals.
 
 Written as plain SVG text rather than through matplotlib: two small charts do
 not justify a second of imports on every run, and SVG inlines into the Deck's
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from workflows.domain.evaluation import Evaluation
+from workflows.domain.evaluation import Evaluation, MulticlassEvaluation, RegressionEvaluation
 
 SIZE = 320  # px, square canvas
 PAD = 48  # room for axis labels
@@ -55,8 +57,8 @@ def roc_curve_svg(evaluation: Evaluation) -> str:
     return _svg("ROC curve", body)
 
 
-def confusion_matrix_svg(evaluation: Evaluation) -> str:
-    cell = (SIZE - 2 * PAD) / 2
+def confusion_matrix_svg(evaluation: Evaluation | MulticlassEvaluation) -> str:
+    cell = (SIZE - 2 * PAD) / len(evaluation.confusion)
     largest = max(max(row) for row in evaluation.confusion) or 1
     cells = []
     for row, counts in enumerate(evaluation.confusion):
@@ -68,7 +70,7 @@ def confusion_matrix_svg(evaluation: Evaluation) -> str:
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" '
                 f'fill="#1f77b4" fill-opacity="{shade:.2f}" stroke="white"/>'
                 f'<text x="{x + cell / 2}" y="{y + cell / 2 + 6}" text-anchor="middle" '
-                f'font-size="18" fill="{text_colour}">{count}</text>'
+                f'font-size="{18 if cell > 40 else 10}" fill="{text_colour}">{count}</text>'
             )
     ticks = "".join(
         f'<text x="{PAD + (i + 0.5) * cell}" y="{PAD - 6}" text-anchor="middle">'
@@ -78,11 +80,84 @@ def confusion_matrix_svg(evaluation: Evaluation) -> str:
         for i, name in enumerate(label[:12] for label in evaluation.labels)
     )
     body = _axes("Predicted class", "Actual class") + "".join(cells) + ticks
-    return _svg("Confusion matrix (threshold 0.5)", body)
+    binary = len(evaluation.confusion) == 2 and isinstance(evaluation, Evaluation)
+    return _svg("Confusion matrix" + (" (threshold 0.5)" if binary else ""), body)
 
 
-def plots(evaluation: Evaluation) -> dict[str, str]:
-    """File name -> SVG text."""
+_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+
+
+def class_roc_curves_svg(evaluation: MulticlassEvaluation) -> str:
+    """One one-vs-rest ROC curve per label (the first seven named)."""
+    lines, names = [], []
+    for i, (label, (fpr, tpr)) in enumerate(evaluation.curves.items()):
+        colour = _COLOURS[i % len(_COLOURS)]
+        curve = " ".join(_point(x, y) for x, y in zip(fpr, tpr, strict=True))
+        lines.append(f'<polyline points="{curve}" fill="none" stroke="{colour}"/>')
+        if i < len(_COLOURS):
+            y = SIZE - PAD - 8 - 14 * i
+            names.append(
+                f'<text x="{SIZE - PAD - 6}" y="{y}" text-anchor="end" fill="{colour}">'
+                f"{escape(label[:20])}</text>"
+            )
+    chance = f"{_point(0, 0)} {_point(1, 1)}"
+    body = (
+        _axes("False positive rate", "True positive rate")
+        + f'<polyline points="{chance}" fill="none" stroke="grey" stroke-dasharray="4 4"/>'
+        + "".join(lines + names)
+    )
+    return _svg(f"ROC per class (macro AUC {evaluation.macro_roc_auc:.4f})", body)
+
+
+def _scatter(xs: list[float], ys: list[float], low: float, high: float, y_low: float,
+             y_high: float) -> str:  # fmt: skip
+    span, y_span = (high - low) or 1.0, (y_high - y_low) or 1.0
+    return "".join(
+        f'<circle cx="{_point((x - low) / span, 0).split(",")[0]}" '
+        f'cy="{_point(0, (y - y_low) / y_span).split(",")[1]}" r="2" fill="#1f77b4" '
+        'fill-opacity="0.5"/>'
+        for x, y in zip(xs[:2000], ys[:2000], strict=True)
+    )
+
+
+def predicted_vs_actual_svg(evaluation: RegressionEvaluation) -> str:
+    values = evaluation.actual + evaluation.predicted
+    low, high = min(values), max(values)
+    body = (
+        _axes("Actual", "Predicted")
+        + f'<polyline points="{_point(0, 0)} {_point(1, 1)}" fill="none" stroke="grey" '
+        'stroke-dasharray="4 4"/>'
+        + _scatter(evaluation.actual, evaluation.predicted, low, high, low, high)
+    )
+    return _svg(f"Predicted vs actual (R² {evaluation.r2:.3f})", body)
+
+
+def residuals_svg(evaluation: RegressionEvaluation) -> str:
+    residuals = [p - a for a, p in zip(evaluation.actual, evaluation.predicted, strict=True)]
+    low, high = min(evaluation.predicted), max(evaluation.predicted)
+    extent = max(abs(r) for r in residuals) or 1.0
+    zero = _point(0, 0.5).split(",")[1]
+    body = (
+        _axes("Predicted", "Residual (predicted - actual)")
+        + f'<line x1="{PAD}" x2="{SIZE - PAD}" y1="{zero}" y2="{zero}" stroke="grey" '
+        'stroke-dasharray="4 4"/>'
+        + _scatter(evaluation.predicted, residuals, low, high, -extent, extent)
+    )
+    return _svg(f"Residuals (RMSE {evaluation.rmse:.4g})", body)
+
+
+def plots(evaluation) -> dict[str, str]:
+    """File name -> SVG text, for the evaluation's task."""
+    if isinstance(evaluation, RegressionEvaluation):
+        return {
+            "predicted_vs_actual.svg": predicted_vs_actual_svg(evaluation),
+            "residuals.svg": residuals_svg(evaluation),
+        }
+    if isinstance(evaluation, MulticlassEvaluation):
+        return {
+            "confusion_matrix.svg": confusion_matrix_svg(evaluation),
+            "roc_curves.svg": class_roc_curves_svg(evaluation),
+        }
     return {
         "roc_curve.svg": roc_curve_svg(evaluation),
         "confusion_matrix.svg": confusion_matrix_svg(evaluation),

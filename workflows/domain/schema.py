@@ -335,12 +335,18 @@ def _target_problems(column: pd.Series, contract: Contract) -> list[str]:
     if missing.any():
         problems.append(f"{int(missing.sum())} missing value(s); every row needs a label")
     present = column[~missing]
+    if not contract.is_classification:
+        return problems + _regression_problems(present)
     labels = contract.labels
     known = present.map(lambda v: any(is_label(v, label) for label in labels))
     if (~known).any():
+        named = (
+            f"{labels[1]!r} (positive) and {labels[0]!r}"
+            if contract.task == "binary"
+            else ", ".join(map(repr, labels))
+        )
         problems.append(
-            f"values other than the contract's labels {labels[1]!r} (positive) and "
-            f"{labels[0]!r}, e.g. {examples(present[~known])}"
+            f"values other than the contract's labels {named}, e.g. {examples(present[~known])}"
         )
     counts = {label: int(present.map(lambda v, x=label: is_label(v, x)).sum()) for label in labels}
     short = {label: n for label, n in counts.items() if n < contract.min_rows_per_class}
@@ -351,6 +357,42 @@ def _target_problems(column: pd.Series, contract: Contract) -> list[str]:
             f"found {found}"
         )
     return problems
+
+
+def _regression_problems(present: pd.Series) -> list[str]:
+    """A number to predict: numeric, finite, and not the same in every row (a
+    constant has nothing to learn and makes R² undefined)."""
+    problems = _numeric_problems(present)
+    if problems or not len(present):
+        return problems
+    if present.nunique() == 1:
+        return [f"constant: every value is {examples(present[:1])}; there is nothing to predict"]
+    return []
+
+
+def check_split(train: pd.DataFrame, test: pd.DataFrame, contract: Contract) -> None:
+    """Every label of a classification target on both sides of the split: a label
+    the held-out rows lack cannot be scored (its ROC AUC and recall are undefined).
+    DataValidationError names the labels and their row counts."""
+    if not contract.is_classification:
+        return
+    column = contract.target
+
+    def count(frame, label) -> int:
+        return int(frame[column].map(lambda v: is_label(v, label)).sum())
+
+    problems = []
+    for side, other, frame, rest in (("held-out", "training", test, train),
+                                     ("training", "held-out", train, test)):  # fmt: skip
+        absent = [(x, count(rest, x)) for x in contract.labels if count(frame, x) == 0]
+        if absent:
+            found = ", ".join(f"{label!r} ({n} {other} rows)" for label, n in absent)
+            problems.append(
+                (column, f"label(s) with no row in the {side} split: {found}; add distinct "
+                 "rows of them (copies of one row stay on one side of the split)")
+            )  # fmt: skip
+    if problems:
+        raise DataValidationError(problems)
 
 
 def is_label(value, label) -> bool:

@@ -188,6 +188,14 @@ def reapplicable(live: dict) -> dict:
 _JSON_TYPES = {"numeric": "number", "categorical": "string", "boolean": "boolean"}
 
 
+def answer_description(contract: Contract) -> str:
+    """What POST /invocations answers for each row, by the contract's task."""
+    from workflows.domain.model import output_columns
+
+    columns = ", ".join(output_columns(contract.task, contract.labels))
+    return f"{contract.task} model of {contract.target!r}: rows in; per row out: {columns}."
+
+
 def request_schema(contract: Contract) -> dict:
     """The OpenAPI requestBody of POST /invocations: MLflow's `dataframe_records`
     and `dataframe_split`, each column with its kind and whether it may be missing."""

@@ -1,4 +1,5 @@
-"""Build and fit the classifier from the data contract. Pure: no Flyte, no MLflow.
+"""Build and fit the model from the data contract: a classifier for a binary or
+multiclass target, a regressor for a regression one. Pure: no Flyte, no MLflow.
 
 The model is one scikit-learn Pipeline that takes raw rows, as the team's table
 holds them: categorical and boolean columns are encoded inside it (a category
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import PARALLEL_FROM_ROWS, LabelledClassifier
+from workflows.domain.model import PARALLEL_FROM_ROWS, LabelledClassifier, NumericRegressor
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +48,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.utils.validation.check_array",
     "workflows.domain.model.DateParts",
     "workflows.domain.model.LabelledClassifier",
+    "workflows.domain.model.NumericRegressor",
 )
 
 
@@ -65,7 +67,12 @@ class TrainParams:
             raise TrainingError(
                 f"estimator {self.estimator!r} is not known; choose one of {', '.join(ESTIMATORS)}"
             )
-        known = _estimator_class(self.estimator)().get_params()
+        # A parameter is known when the classifier or the regressor takes it; the
+        # one the task uses refuses the other's when it is built (train).
+        known = {
+            **_estimator_class(self.estimator, "binary")().get_params(),
+            **_estimator_class(self.estimator, "regression")().get_params(),
+        }
         unknown = sorted(set(self.params) - set(known) - {"random_state"})
         if unknown:
             raise TrainingError(
@@ -84,14 +91,12 @@ class TrainParams:
         return cls(estimator, parsed, seed)
 
 
-def _estimator_class(name: str):
-    if name == "random_forest":
-        from sklearn.ensemble import RandomForestClassifier
+def _estimator_class(name: str, task: str = "binary"):
+    from sklearn import ensemble
 
-        return RandomForestClassifier
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    return HistGradientBoostingClassifier
+    kind = "Regressor" if task == "regression" else "Classifier"
+    prefix = "RandomForest" if name == "random_forest" else "HistGradientBoosting"
+    return getattr(ensemble, prefix + kind)
 
 
 def features_and_target(frame: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, pd.Series]:
@@ -118,8 +123,11 @@ def pooled(frame: pd.DataFrame, contract: Contract, params: TrainParams) -> dict
     return {name: n for name, n in counts.items() if n > limit}
 
 
-def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassifier:
-    """An unfitted model for `contract`, sized for `rows` training rows."""
+def build(
+    contract: Contract, params: TrainParams, rows: int
+) -> LabelledClassifier | NumericRegressor:
+    """An unfitted model for `contract`'s task, sized for `rows` training rows;
+    TypeError when the estimator does not take a parameter of PARAMS."""
     import numpy as np
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
@@ -151,14 +159,17 @@ def build(contract: Contract, params: TrainParams, rows: int) -> LabelledClassif
         verbose_feature_names_out=False,
     )
     is_category = [True] * len(coded) + [False] * (len(numeric) + len(DateParts.PARTS) * len(dates))
-    estimator = _estimator(params, is_category, rows)
-    return LabelledClassifier(
-        Pipeline([("encode", encode), ("classify", estimator)]), contract.positive
-    )
+    estimator = _estimator(params, is_category, rows, contract.task)
+    if contract.task == "regression":
+        return NumericRegressor(Pipeline([("encode", encode), ("regress", estimator)]))
+    pipeline = Pipeline([("encode", encode), ("classify", estimator)])
+    if contract.task == "binary":
+        return LabelledClassifier(pipeline, contract.positive)
+    return LabelledClassifier(pipeline, None, contract.classes)
 
 
-def _estimator(params: TrainParams, is_category: list[bool], rows: int):
-    cls = _estimator_class(params.estimator)
+def _estimator(params: TrainParams, is_category: list[bool], rows: int, task: str = "binary"):
+    cls = _estimator_class(params.estimator, task)
     if params.estimator == "random_forest":
         per_tree = min(rows, MAX_ROWS_PER_TREE)
         defaults = {
@@ -171,12 +182,14 @@ def _estimator(params: TrainParams, is_category: list[bool], rows: int):
     return cls(**{**defaults, "random_state": params.seed, **params.params})
 
 
-def train(frame: pd.DataFrame, contract: Contract, params: TrainParams) -> LabelledClassifier:
+def train(
+    frame: pd.DataFrame, contract: Contract, params: TrainParams
+) -> LabelledClassifier | NumericRegressor:
     """Fit on `frame` (validated against `contract`); raises TrainingError when the
     estimator refuses its parameters."""
     features, target = features_and_target(frame, contract)
-    model = build(contract, params, len(frame))
     try:
+        model = build(contract, params, len(frame))
         return model.fit(features, target)
     except (ValueError, TypeError) as err:
         raise TrainingError(f"{params.estimator} could not be fitted: {err}") from None

@@ -39,21 +39,26 @@ def training_pipeline(
     git_sha: str = "",
     git_ref: str = "",
     min_delta: float = DEFAULT_MIN_DELTA,
+    quality_gate: str = identity.DEFAULT_GATE,
 ) -> Deployment:
-    """Train a classifier, gate it on ROC AUC, register it, compare it with the
-    model `@<domain>` points at, and move the alias to it when it is not worse.
+    """Train the contract's model (classifier or regressor), gate it, register it,
+    compare it with the model `@<domain>` points at on the gate's metric, and move
+    the alias to it when it is not worse.
 
     data: CSV/Parquet path or URI meeting the data contract; "" = the contract's `source`.
     estimator: hist_gradient_boosting | random_forest.
     params: the estimator's hyper-parameters as a JSON object, e.g. '{"max_depth": 3}'.
-    min_delta: the alias moves when ROC AUC >= the champion's - min_delta (same rows).
+    min_delta: the alias moves when the gate's metric is no worse than the
+        champion's by more than min_delta (same rows).
+    quality_gate: "<metric><direction><threshold>", e.g. "rmse<=12.5"; "" = min_auc on ROC AUC
+        (classification) or r2>=0.5 (regression).
     """
     split = prepare(data=data, test_size=test_size, seed=seed)
     trained = train(
         train=split.train, test=split.test, estimator=estimator, params=params,
         seed=seed, git_sha=git_sha, data=data,
     )  # fmt: skip
-    approved = gate(result=trained, min_auc=min_auc)
+    approved = gate(result=trained, min_auc=min_auc, quality_gate=quality_gate)
     model = register(result=approved, git_sha=git_sha, git_ref=git_ref)
     verdict = challenge(model=model, result=approved, test=split.test, min_delta=min_delta)
     return deploy(

@@ -73,9 +73,11 @@ def train(
 
 
 @task(**_sized("gate"))
-def gate(result: training.TrainResult, min_auc: float) -> training.TrainResult:
+def gate(
+    result: training.TrainResult, min_auc: float, quality_gate: str = ""
+) -> training.TrainResult:
     with step("gate"):
-        return training.gate(result, min_auc)
+        return training.gate(result, min_auc, quality_gate)
 
 
 @task(**_sized("register"))

@@ -13,7 +13,7 @@ import urllib.request
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import PROBABILITY
+from workflows.domain.model import check_scores
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,7 +38,7 @@ def compare(source: str, got: list[float], expected: list[float]) -> None:
         shown = ", ".join(f"{g:.4f}" for g in got[:5])
         wanted = ", ".join(f"{e:.4f}" for e in expected[:5])
         raise SmokeCheckError(
-            f"smoke check failed at {source}: P(positive) {shown} ..., expected {wanted} ..."
+            f"smoke check failed at {source}: answered {shown} ..., expected {wanted} ..."
         )
 
 
@@ -47,9 +47,9 @@ class InProcessDeployer:
         self.registry = registry
 
     def check(self, model_uri: str, rows: pd.DataFrame, expected: list[float]) -> str:
-        """`rows`: the model's input columns; `expected`: P(positive) per row."""
+        """`rows`: the model's input columns; `expected`: model.check_scores per row."""
         model = self.registry.load_model(model_uri)
-        compare(model_uri, [float(p) for p in model.positive_probability(rows)], expected)
+        compare(model_uri, model.check_scores(rows), expected)
         return f"in-process ({model_uri})"
 
 
@@ -75,5 +75,8 @@ class HttpDeployer:
                 body = json.load(response)
         except (urllib.error.URLError, TimeoutError, ValueError) as err:
             raise SmokeCheckError(f"smoke check failed at {self.url}: {err}") from None
-        compare(self.url, [float(p[PROBABILITY]) for p in body["predictions"]], expected)
+        import pandas as pd
+
+        answered = pd.DataFrame(body["predictions"])
+        compare(self.url, check_scores(answered), expected)
         return f"served ({self.url})"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import LABEL, PROBABILITY
+from workflows.domain.model import LABEL, output_columns
 from workflows.domain.training import TRUSTED_TYPES
 from workflows.gateways import locks, store_template
 
@@ -150,15 +150,22 @@ def pip_requirements() -> list[str]:
 
 
 def signature(contract: Contract):
-    """The model's MLflow signature: the contract's features in, (label, probability) out."""
+    """The model's MLflow signature: the contract's features in, the answer's
+    columns out (model.output_columns: label and probabilities, or prediction)."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema
 
     inputs = Schema(
         [ColSpec(_COLUMN_TYPES[f.kind], f.name, required=not f.missing) for f in contract.features]
     )
-    label_type = {bool: "boolean", int: "long", float: "double"}.get(type(contract.positive))
-    outputs = Schema([ColSpec(label_type or "string", LABEL), ColSpec("double", PROBABILITY)])
+    label = contract.labels[-1] if contract.labels else None
+    label_type = {bool: "boolean", int: "long", float: "double"}.get(type(label))
+    outputs = Schema(
+        [
+            ColSpec((label_type or "string") if name == LABEL else "double", name)
+            for name in output_columns(contract.task, contract.labels)
+        ]
+    )
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 

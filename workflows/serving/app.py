@@ -32,7 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
-from workflows.domain.serving import request_schema
+from workflows.domain.serving import answer_description, request_schema
 from workflows.serving.batching import Batcher
 from workflows.serving.errors import HostingError
 from workflows.serving.hosting import VERSION_HEADER, Host, score, score_parsed, to_json
@@ -85,7 +85,7 @@ def create_app(host: Host, limits: Limits = Limits()):
     """The ASGI app serving `host`; returns (app, batcher). Stop the batcher after."""
     app = FastAPI(
         title=f"{host.registry.name} @{host.alias}" if host.alias else host.registry.name,
-        description="Rows in, label and probability of the positive label out, per row.",
+        description=answer_description(host.served.contract),
     )
     counted = _VersionAndCount(app, host)
     # Each open connection may send a request any moment: with 4 clients taking

@@ -16,7 +16,6 @@ from workflows.domain import contract as data_contract
 from workflows.domain import data, drift, missing, schema
 from workflows.domain.challenge import comparable
 from workflows.domain.errors import PipelineError
-from workflows.domain.model import LABEL, PROBABILITY
 from workflows.progress import note
 
 if TYPE_CHECKING:
@@ -104,6 +103,9 @@ def score(
         )
         if report.skipped:
             note(f"drift: not computed for {', '.join(report.skipped)} (no values to compare)")
+        if report.predictions:
+            moved = report.predictions_drifted
+            note("answers: " + (f"drifted: {', '.join(moved)}" if moved else "no drift"))
         result = ScoreResult(
             rows, seconds, settings.model_name, version, report.share, report.limit,
             report.detected, report.drifted,
@@ -114,6 +116,14 @@ def score(
                 "rows_per_second": result.rows_per_second,
                 "drift_share": report.share,
                 "drift_detected": float(report.detected),
+                **(
+                    {
+                        "prediction_drift_share": len(report.predictions_drifted)
+                        / len(report.predictions)
+                    }
+                    if report.predictions
+                    else {}
+                ),
             },
             {"model_version": version, "domain": settings.domain, "data": source},
             report.html,
@@ -127,6 +137,8 @@ def score(
 
 def _scored_chunks(source, contract, settings, model, version, chunk_rows, sample):
     """Each chunk validated, scored and cut to the output's columns."""
+    import pandas as pd
+
     seen = 0
     for chunk in data.chunks(source, contract, chunk_rows):
         if not len(chunk):
@@ -139,12 +151,13 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
             ) from None
         seen += len(chunk)
         features = missing.model_rows(chunk, contract)
-        sample.add(features)
         predicted = model.predict(features)
+        # Features and answers, for the drift report (answers drift on their own).
+        sample.add(pd.concat([features, predicted.set_axis(features.index)], axis=1))
         kept = [c for c in (*contract.ignore, contract.target) if c in chunk.columns]
         out = chunk[kept].reset_index(drop=True)
-        out[LABEL] = predicted[LABEL].to_numpy()
-        out[PROBABILITY] = predicted[PROBABILITY].to_numpy()
+        for name in predicted.columns:  # the answer's columns (model.answer), per task
+            out[name] = predicted[name].to_numpy()
         out[MODEL_NAME] = settings.model_name
         out[MODEL_VERSION] = version
         yield out

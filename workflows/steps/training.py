@@ -5,8 +5,9 @@ tasks.py wraps each in a Flyte task; tests call them directly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,11 @@ from workflows.domain import contract as data_contract
 from workflows.domain import data, schema
 from workflows.domain.challenge import Verdict, comparable, decide
 from workflows.domain.drift import SAMPLE_ROWS
-from workflows.domain.gate import check_gate
+from workflows.domain.gate import METRICS, check_gate_value, gate_for, parse_gate
 from workflows.domain.leakage import possible_leaks
 from workflows.domain.promotion import check_promotion, version_label
 from workflows.domain.training import TrainParams
+from workflows.identity import DEFAULT_GATE
 from workflows.progress import note
 
 if TYPE_CHECKING:
@@ -37,12 +39,15 @@ DIGEST_TAG = "training_dataset_digest"  # on the model version: which data made 
 class TrainResult:
     run_id: str
     model_uri: str
-    roc_auc: float
+    roc_auc: float  # binary: ROC AUC; multiclass: macro ROC AUC; regression: NaN
     fingerprint: str
-    # P(positive) the model gave the first SMOKE_ROWS test rows: the deploy
-    # step checks the served model answers the same.
+    # What the model gave the first SMOKE_ROWS test rows (model.check_scores): the
+    # deploy step checks the served model answers the same.
     expected: list[float]
     data_digest: str = ""  # the training rows' MLflow dataset digest
+    task: str = "binary"  # the contract's task
+    metrics: dict[str, float] = field(default_factory=dict)  # the held-out evaluation
+    gate: str = ""  # the gate it passed, e.g. "rmse<=12.5" (set by `gate`)
 
 
 @dataclass
@@ -76,13 +81,14 @@ def prepare(
     # Rows the model cannot tell apart (same features) are one group: were copies on
     # both sides, the test would score rows the model has seen, with their labels.
     groups = data.row_groups(frame, contract.feature_names)
-    train, test = data.split(frame, contract.target, test_size, seed, groups)
-    positives = sum(schema.is_label(v, contract.positive) for v in frame[contract.target])
+    train, test = data.split(
+        frame, contract.target, test_size, seed, groups, stratify=contract.is_classification
+    )
+    schema.check_split(train, test, contract)
     distinct = int(groups.max()) + 1 if len(groups) else 0
     note(
         f"{source}: {len(frame)} rows valid against {Path(contract_path).name} "
-        f"({positives / len(frame):.1%} {contract.positive!r}) "
-        f"-> {len(train)} train / {len(test)} test"
+        f"({_balance(frame, contract)}) -> {len(train)} train / {len(test)} test"
     )
     if distinct < len(frame):
         note(
@@ -90,6 +96,35 @@ def prepare(
             f"{len(frame)}; copies of a row stay on one side of the split"
         )
     return train, test
+
+
+def _balance(frame: pd.DataFrame, contract) -> str:
+    """The target at a glance: the positive share, the label count or the range."""
+    target = frame[contract.target]
+    if contract.task == "binary":
+        positives = sum(schema.is_label(v, contract.positive) for v in target)
+        return f"{positives / len(frame):.1%} {contract.positive!r}"
+    if contract.task == "multiclass":
+        return f"{len(contract.classes)} labels"
+    return f"{contract.target!r} from {target.min():g} to {target.max():g}, mean {target.mean():g}"
+
+
+def _scored_note(estimator: str, scored, contract) -> str:
+    if contract.task == "binary":
+        return (
+            f"{estimator}: ROC AUC {scored.roc_auc:.4f} for {contract.positive!r} on "
+            f"{scored.rows} held-out rows ({scored.positive_share:.1%} {contract.positive!r})"
+        )
+    if contract.task == "multiclass":
+        return (
+            f"{estimator}: macro ROC AUC {scored.macro_roc_auc:.4f}, log loss "
+            f"{scored.log_loss:.4f}, accuracy {scored.accuracy:.4f} on {scored.rows} held-out "
+            f"rows ({len(scored.labels)} labels)"
+        )
+    return (
+        f"{estimator}: RMSE {scored.rmse:.4g} (predicting the mean: {scored.baseline_rmse:.4g}), "
+        f"MAE {scored.mae:.4g}, R² {scored.r2:.4f} on {scored.rows} held-out rows"
+    )
 
 
 def train(
@@ -110,10 +145,7 @@ def train(
         )
     model = training.train(train, contract, params)
     scored = evaluation.evaluate(model, test, contract)
-    note(
-        f"{params.estimator}: ROC AUC {scored.roc_auc:.4f} for {contract.positive!r} on "
-        f"{scored.rows} held-out rows ({scored.positive_share:.1%} {contract.positive!r})"
-    )
+    note(_scored_note(params.estimator, scored, contract))
     leaks = possible_leaks(train, test, contract)
     for leak in leaks:
         note(
@@ -123,9 +155,11 @@ def train(
     images = plots.plots(scored)
     fingerprint = joblib.hash(model)
     features, _ = training.features_and_target(test.head(SMOKE_ROWS), contract)
-    expected = [float(p) for p in model.positive_probability(features)]
+    expected = model.check_scores(features)
     train_features, _ = training.features_and_target(train, contract)
     reference = train_features.sample(min(len(train), SAMPLE_ROWS), random_state=params.seed)
+    # The model's own answers on them: scoring compares its answers with these (drift).
+    reference = _with_answers(reference, model)
     logged = Registry(settings).log_training_run(
         model,
         contract=contract,
@@ -149,15 +183,32 @@ def train(
         datasets=Datasets(train, test, settings.data or contract.source, contract.target),
     )
     result = TrainResult(
-        logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected, logged.digest
-    )
+        logged.run_id, logged.model_uri, scored.roc_auc, fingerprint, expected, logged.digest,
+        contract.task, {k: float(v) for k, v in scored.metrics().items()},
+    )  # fmt: skip
     return result, scored, images
 
 
-def gate(result: TrainResult, min_auc: float) -> TrainResult:
-    check_gate(result.roc_auc, min_auc)
-    note(f"ROC AUC {result.roc_auc:.4f} >= min_auc {min_auc:g}")  # as the summary writes it
-    return result
+def _with_answers(rows: pd.DataFrame, model) -> pd.DataFrame:
+    """`rows` with the model's answer columns beside them."""
+    import pandas as pd
+
+    answers = model.predict(rows).set_axis(rows.index)
+    return pd.concat([rows, answers], axis=1)
+
+
+def gate(result: TrainResult, min_auc: float, gate: str = "") -> TrainResult:
+    """Pass the result on when it meets the gate: GATE (`gate`) when set, else
+    MIN_AUC for classification or the project's default gate; QualityGateError
+    (nothing registered) when it misses, GateError when GATE is not the task's."""
+    chosen = gate_for(gate, min_auc, result.task, DEFAULT_GATE)
+    value = result.metrics.get(chosen.metric, result.roc_auc)
+    check_gate_value(value, chosen)
+    if chosen.source == "min_auc" and result.task == "binary":
+        note(f"ROC AUC {value:.4f} >= min_auc {min_auc:g}")  # as the summary writes it
+    else:
+        note(f"{METRICS[chosen.metric].title} {value:.4f} meets the gate {chosen}")
+    return dataclasses.replace(result, gate=str(chosen))
 
 
 def register(settings: Settings, result: TrainResult, execution_id: str) -> ModelVersion:
@@ -178,12 +229,29 @@ def register(settings: Settings, result: TrainResult, execution_id: str) -> Mode
             "git_ref": settings.git_ref or "unknown",
             "domain": settings.domain,
             "flyte_execution": execution_id,
-            "roc_auc": f"{result.roc_auc:.6f}",
+            **_gate_tags(result),
             DIGEST_TAG: result.data_digest or "unknown",
         }
         version = registry.register(LoggedRun(result.run_id, result.model_uri), tags)
     note(f"registered {settings.model_name} v{version}")
     return ModelVersion(settings.model_name, version, result.run_id, reused=False)
+
+
+def _gate_tags(result: TrainResult) -> dict[str, str]:
+    """The version's score: ROC AUC for classification, and the gate's metric."""
+    tags = {} if math.isnan(result.roc_auc) else {"roc_auc": f"{result.roc_auc:.6f}"}
+    if result.gate:
+        metric = parse_gate(result.gate).metric
+        tags[metric] = f"{result.metrics.get(metric, result.roc_auc):.6f}"
+        tags["quality_gate"] = result.gate
+    return tags
+
+
+def _compared_on(result: TrainResult):
+    """The gate the champion and challenger are compared on (ROC AUC by default)."""
+    from workflows.domain.challenge import ROC_AUC_GATE
+
+    return parse_gate(result.gate) if result.gate else ROC_AUC_GATE
 
 
 def challenge(
@@ -195,27 +263,29 @@ def challenge(
     from workflows.gateways.registry import Registry
 
     registry = Registry(settings)
+    gate = _compared_on(result)
+    ours = result.metrics.get(gate.metric, result.roc_auc)
+    delta = settings.min_delta
     champion = registry.alias_target(settings.domain)
     if champion is None:
-        verdict = decide(result.roc_auc, settings.min_delta)
+        verdict = decide(ours, delta, gate=gate)
     elif champion == model.version:  # a re-run: the registry already held this very model
-        verdict = decide(
-            result.roc_auc, settings.min_delta, champion, None, "it is this same model"
-        )
+        verdict = decide(ours, delta, champion, None, "it is this same model", gate)
     else:
         contract = data_contract.load(settings.contract_path)
         if not comparable(registry.version_contract(champion), contract):
             verdict = decide(
-                result.roc_auc, settings.min_delta, champion, None,
-                "it was trained on a different data contract",
-            )  # fmt: skip
+                ours, delta, champion, None, "it was trained on a different data contract", gate
+            )
         else:
             model_uri = f"models:/{settings.model_name}/{champion}"
             scored = evaluation.evaluate(registry.load_model(model_uri), test, contract)
-            verdict = decide(result.roc_auc, settings.min_delta, champion, scored.roc_auc)
-    metrics = {"challenger_roc_auc": verdict.challenger_auc}
+            theirs = scored.metrics().get(gate.metric, scored.roc_auc)
+            verdict = decide(ours, delta, champion, theirs, gate=gate)
+    metric = gate.metric
+    metrics = {f"challenger_{metric}": verdict.challenger_auc}
     if not math.isnan(verdict.champion_auc):  # the champion was scored
-        metrics["champion_roc_auc"] = verdict.champion_auc
+        metrics[f"champion_{metric}"] = verdict.champion_auc
     registry.log_metrics(result.run_id, metrics)
     if not verdict.promote:
         registry.tag_version(
@@ -223,8 +293,8 @@ def challenge(
             {
                 "challenge": "lost",
                 "champion_version": verdict.champion_version,
-                "champion_roc_auc": f"{verdict.champion_auc:.6f}",
-                "challenger_roc_auc": f"{verdict.challenger_auc:.6f}",
+                f"champion_{metric}": f"{verdict.champion_auc:.6f}",
+                f"challenger_{metric}": f"{verdict.challenger_auc:.6f}",
                 "min_delta": f"{verdict.min_delta:g}",
             },
         )

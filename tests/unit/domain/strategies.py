@@ -1,9 +1,9 @@
 """Hypothesis strategies built from data contracts, never from the demo's columns.
 
-`contracts()` draws contracts of every shape the product accepts (feature
-kinds, missing allowed or not, labels as text, integers or booleans, column
-names with spaces, dots, capitals and non-ASCII); `tables(contract)` draws
-tables that meet a given contract.
+`contracts()` draws contracts of every shape the product accepts (the task:
+binary, multiclass or regression; feature kinds, missing allowed or not, labels
+as text, integers or booleans, column names with spaces, dots, capitals and
+non-ASCII); `tables(contract)` draws tables that meet a given contract.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from workflows.domain.contract import KINDS, Contract, Feature
+from workflows.domain.contract import KINDS, TASKS, Contract, Feature
 from workflows.domain.schema import MIN_ROWS
 
 finite = st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False, width=64)
@@ -25,11 +25,16 @@ label_pairs = st.one_of(
     st.tuples(st.just(1), st.just(0)),
     st.tuples(st.just(True), st.just(False)),
 )
+label_sets = st.one_of(
+    st.just(("low", "mid", "high")),
+    st.just(("billing", "technical support", "sales", "légal")),
+    st.just((1, 2, 3, 4, 5)),
+)
 CATEGORIES = ("red", "green", "blue", "Ünïcode", "a b")
 
 
 @st.composite
-def contracts(draw, min_features: int = 1, max_features: int = 6) -> Contract:
+def contracts(draw, min_features: int = 1, max_features: int = 6, tasks=TASKS) -> Contract:
     columns = draw(
         st.lists(names, min_size=min_features + 2, max_size=max_features + 2, unique=True)
     )
@@ -37,9 +42,14 @@ def contracts(draw, min_features: int = 1, max_features: int = 6) -> Contract:
     features = tuple(
         Feature(name, draw(st.sampled_from(KINDS)), draw(st.booleans())) for name in feature_names
     )
-    positive, negative = draw(label_pairs)
+    task = draw(st.sampled_from(tasks))
+    positive, negative = draw(label_pairs) if task == "binary" else (None, None)
+    classes = draw(label_sets) if task == "multiclass" else ()
     ignore = {ignored: "an identifier"} if draw(st.booleans()) else {}
-    return Contract(target, positive, negative, features, ignore, min_rows_per_class=5)
+    return Contract(
+        target, positive, negative, features, ignore, min_rows_per_class=5, task=task,
+        classes=classes,
+    )  # fmt: skip
 
 
 def _column(draw, feature: Feature, rows: int) -> pd.Series:
@@ -69,17 +79,32 @@ def _column(draw, feature: Feature, rows: int) -> pd.Series:
 
 @st.composite
 def tables(draw, contract: Contract, min_rows: int = MIN_ROWS, max_rows: int = 80) -> pd.DataFrame:
-    rows = draw(st.integers(max(min_rows, 2 * contract.min_rows_per_class), max_rows))
+    classes = max(len(contract.labels), 1)
+    rows = draw(st.integers(max(min_rows, classes * contract.min_rows_per_class), max_rows))
     frame = pd.DataFrame({f.name: _column(draw, f, rows) for f in contract.features})
-    positives = draw(st.integers(contract.min_rows_per_class, rows - contract.min_rows_per_class))
-    labels = [contract.positive] * positives + [contract.negative] * (rows - positives)
-    frame[contract.target] = pd.Series(draw(st.permutations(labels)), dtype=object).infer_objects()
+    frame[contract.target] = _target(draw, contract, rows)
     for name in contract.ignore:
         frame[name] = [f"id-{i}" for i in range(rows)]
     return frame
 
 
+def _target(draw, contract: Contract, rows: int) -> pd.Series:
+    """Every label with at least min_rows_per_class rows; a regression target:
+    finite, varying numbers."""
+    if not contract.is_classification:
+        values = draw(
+            st.lists(finite, min_size=rows, max_size=rows).filter(lambda v: len(set(v)) > 1)
+        )
+        return pd.Series(values, dtype=float)
+    least = contract.min_rows_per_class
+    counts = [least] * len(contract.labels)
+    for _ in range(rows - least * len(counts)):  # the rest to drawn labels: imbalance varies
+        counts[draw(st.integers(0, len(counts) - 1))] += 1
+    labels = [label for label, n in zip(contract.labels, counts, strict=True) for _ in range(n)]
+    return pd.Series(draw(st.permutations(labels)), dtype=object).infer_objects()
+
+
 @st.composite
-def contracts_and_tables(draw, **table_args) -> tuple[Contract, pd.DataFrame]:
-    contract = draw(contracts())
+def contracts_and_tables(draw, tasks=TASKS, **table_args) -> tuple[Contract, pd.DataFrame]:
+    contract = draw(contracts(tasks=tasks))
     return contract, draw(tables(contract, **table_args))

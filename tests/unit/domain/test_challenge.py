@@ -64,3 +64,16 @@ def test_a_contract_is_comparable_with_itself_but_not_with_changed_columns(contr
         ),
     )
     assert not comparable(contract, retyped)
+
+
+def test_on_an_error_metric_a_lower_challenger_wins_and_a_higher_one_loses():
+    from workflows.domain.challenge import decide
+    from workflows.domain.gate import Gate
+
+    rmse = Gate("rmse", "<=", 20.0)
+    better = decide(9.5, 0.0, "3", 10.0, gate=rmse)
+    worse = decide(10.5, 0.0, "3", 10.0, gate=rmse)
+    assert better.promote and not worse.promote
+    assert worse.metric == "rmse" and "RMSE 10.5000 loses to champion v3 10.0000" in worse.reason
+    assert "lower is better" in worse.reason
+    assert decide(10.5, 0.6, "3", 10.0, gate=rmse).promote  # within min_delta

@@ -28,15 +28,18 @@ from workflows.domain.schema import is_label, validate
 def test_split_keeps_every_row_once_and_the_class_ratio(drawn, test_size, seed):
     contract, frame = drawn
     frame["row_id"] = range(len(frame))
-    train, test = split(frame, contract.target, test_size, seed)
+    classified = contract.is_classification
+    train, test = split(frame, contract.target, test_size, seed, stratify=classified)
     assert sorted([*train.row_id, *test.row_id]) == list(range(len(frame)))
 
-    def share(part):
-        return part[contract.target].map(lambda v: is_label(v, contract.positive)).mean()
+    for label in contract.labels:  # regression: no labels, a random split
 
-    # Stratification can be off by at most one row of each class per part.
-    assert abs(share(test) - share(frame)) <= 1 / len(test) + 1e-9
-    assert abs(share(train) - share(frame)) <= 1 / len(train) + 1e-9
+        def share(part, label=label):
+            return part[contract.target].map(lambda v: is_label(v, label)).mean()
+
+        # Stratification can be off by at most one row of each class per part.
+        assert abs(share(test) - share(frame)) <= 1 / len(test) + 1e-9
+        assert abs(share(train) - share(frame)) <= 1 / len(train) + 1e-9
 
 
 @pytest.mark.parametrize("test_size", [0.0, 1.0, -0.1, 1.5])

@@ -94,8 +94,7 @@ def test_the_positive_label_can_be_given_as_text():
     ("frame_args", "target", "positive", "message"),
     [
         ({}, "nope", None, "TARGET='nope' is not a column"),
-        ({"y": ["a"] * 40}, "y", None, "exactly two distinct values; it holds 1: 'a'"),
-        ({"y": ["a", "b", "c", "a"] * 10}, "y", None, "it holds 3: 'a', 'b', 'c'"),
+        ({"y": ["a"] * 40}, "y", None, "two distinct values or more; it holds 1: 'a'"),
         ({}, "y", "maybe", "POSITIVE='maybe' is not one of the target's values"),
     ],
 )

@@ -85,3 +85,42 @@ def test_a_column_empty_on_one_side_is_skipped_and_named_not_a_crash():
     assert {c.column for c in result.columns} == {"a", "c"}
     everything_empty = report(reference, current.assign(a=np.nan, c=np.nan), contract, 0.5)
     assert everything_empty.skipped == names and everything_empty.share == 0.0
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_the_answers_are_compared_apart_from_the_features(task):
+    import numpy as np
+
+    from workflows.domain.contract import Contract, Feature
+    from workflows.domain.model import LABEL, output_columns
+
+    labels = {"binary": ("no", "yes"), "multiclass": ("a", "b", "c"), "regression": ()}[task]
+    contract = Contract(
+        "y", "yes" if task == "binary" else None, "no" if task == "binary" else None,
+        (Feature("x", "numeric", False),), task=task,
+        classes=labels if task == "multiclass" else (),
+    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    answers = output_columns(task, contract.labels)
+
+    def sample(shift: float) -> pd.DataFrame:
+        frame = pd.DataFrame({"x": rng.normal(0, 1, 600)})
+        for name in answers:
+            if name == LABEL:
+                frame[name] = rng.choice(
+                    labels,
+                    600,
+                    p=None if not shift else [0.8] + [0.2 / (len(labels) - 1)] * (len(labels) - 1),
+                )
+            else:
+                frame[name] = rng.beta(2, 5, 600) + shift
+        return frame
+
+    reference, moved = sample(0), sample(0.5)
+    same = reference.sample(frac=1, random_state=1)  # the same rows, shuffled
+    assert report(reference, same, contract, 0.5).predictions_drifted == []
+    result = report(reference, moved, contract, 0.5)
+    assert set(result.predictions_drifted) == set(answers)
+    assert result.share == 0 and result.drifted == []  # the features did not move
+    # A reference logged before answers were kept: the features alone.
+    assert report(reference[["x"]], moved, contract, 0.5).predictions == []

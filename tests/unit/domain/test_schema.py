@@ -84,7 +84,7 @@ def test_text_in_a_numeric_column_is_named_not_coerced(drawn, data):
 
 
 @examples
-@given(contracts_and_tables(), st.data())
+@given(contracts_and_tables(tasks=("binary", "multiclass")), st.data())
 def test_a_third_target_value_is_refused(drawn, data):
     contract, frame = drawn
     bad = data.draw(st.sampled_from(["maybe", 0.5, 7, -1.0]))

@@ -161,3 +161,26 @@ def test_the_request_schema_documents_each_column_its_kind_and_missing():
     }
     assert records["properties"]["plan"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
     assert records["properties"]["plan"]["description"] == "categorical; may be missing (null)"
+
+
+@pytest.mark.parametrize(
+    ("task", "classes", "columns"),
+    [
+        ("binary", (), "label, probability"),
+        ("multiclass", ("low", "mid grade", "high"),
+         "label, probability_low, probability_mid_grade, probability_high"),
+        ("regression", (), "prediction"),
+    ],
+)  # fmt: skip
+def test_the_openapi_page_says_what_each_task_answers(task, classes, columns):
+    from workflows.domain.contract import Contract, Feature
+    from workflows.domain.serving import answer_description
+
+    binary = task == "binary"
+    contract = Contract(
+        "grade", "yes" if binary else None, "no" if binary else None,
+        (Feature("age", "numeric", False),), task=task, classes=classes,
+    )  # fmt: skip
+    assert answer_description(contract) == (
+        f"{task} model of 'grade': rows in; per row out: {columns}."
+    )

@@ -1,6 +1,9 @@
 """The model built from the contract: raw rows in, label + P(positive) out, and
 the skops allow-list is exactly what real fitted models hold."""
 
+import dataclasses
+import itertools
+
 import pandas as pd
 import pytest
 import skops.io
@@ -10,7 +13,7 @@ from tests.fixtures import tables as fixtures
 from tests.unit.domain.strategies import contracts_and_tables
 from workflows.domain import contract as data_contract
 from workflows.domain.data import synthetic
-from workflows.domain.model import LABEL, PROBABILITY
+from workflows.domain.model import LABEL, PROBABILITY, output_columns
 from workflows.domain.training import (
     ESTIMATORS,
     TRUSTED_TYPES,
@@ -34,6 +37,12 @@ EVERY_KIND = data_contract.from_dict(
     }
 )
 FAST = {"hist_gradient_boosting": {"max_iter": 20}, "random_forest": {"n_estimators": 10}}
+# The same features with a multiclass and a regression target.
+MULTICLASS = dataclasses.replace(
+    EVERY_KIND, positive=None, negative=None, task="multiclass", classes=("low", "mid", "high")
+)
+REGRESSION = dataclasses.replace(EVERY_KIND, positive=None, negative=None, task="regression")
+TASK_CONTRACTS = {"binary": EVERY_KIND, "multiclass": MULTICLASS, "regression": REGRESSION}
 
 
 @pytest.fixture(scope="module", params=ESTIMATORS)
@@ -63,16 +72,17 @@ def test_raw_rows_with_unseen_categories_and_missing_values_get_label_and_probab
 
 def test_the_allow_list_is_exactly_what_the_fitted_models_hold():
     needed = set()
-    for estimator in ESTIMATORS:
+    for (task, contract), estimator in itertools.product(TASK_CONTRACTS.items(), ESTIMATORS):
         model = train(
-            synthetic(300, EVERY_KIND, 2), EVERY_KIND, TrainParams(estimator, FAST[estimator])
+            synthetic(300, contract, 2), contract, TrainParams(estimator, FAST[estimator])
         )
         saved = skops.io.dumps(model)
         holds = set(skops.io.get_untrusted_types(data=saved))
-        assert holds <= set(TRUSTED_TYPES)
+        assert holds <= set(TRUSTED_TYPES), (task, estimator, holds - set(TRUSTED_TYPES))
         loaded = skops.io.loads(saved, trusted=list(TRUSTED_TYPES))
-        rows, _ = features_and_target(synthetic(20, EVERY_KIND, 3), EVERY_KIND)
+        rows, _ = features_and_target(synthetic(20, contract, 3), contract)
         pd.testing.assert_frame_equal(loaded.predict(rows), model.predict(rows))
+        assert list(model.predict(rows).columns) == output_columns(task, contract.labels)
         needed |= holds
     assert needed == set(TRUSTED_TYPES)  # nothing trusted that no model needs
 
@@ -85,7 +95,9 @@ def test_any_valid_table_trains_and_answers_in_its_own_labels(drawn):
     rows, _ = features_and_target(frame.head(5), contract)
     answer = model.predict(rows)
     assert len(answer) == 5
-    assert set(answer[LABEL].tolist()) <= {contract.positive, contract.negative}
+    assert list(answer.columns) == output_columns(contract.task, contract.labels)
+    if contract.is_classification:
+        assert set(answer[LABEL].tolist()) <= set(contract.labels)
 
 
 @pytest.mark.parametrize("shape", fixtures.SHAPES)
@@ -163,3 +175,29 @@ def test_more_levels_than_max_bins_are_pooled_and_named_not_a_failure_inside_fit
     assert pooled(frame, contract, params) == {"shop": 60}
     model = train(frame, contract, params)
     assert model.predict(frame.head(3))[LABEL].isin(["yes", "no"]).all()
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_a_multiclass_model_answers_a_label_and_one_probability_per_label(estimator):
+    frame = synthetic(400, MULTICLASS, seed=4)
+    model = train(frame, MULTICLASS, TrainParams(estimator, FAST[estimator], seed=4))
+    rows, _ = features_and_target(frame.head(30), MULTICLASS)
+    answer = model.predict(rows)
+    columns = ["probability_low", "probability_mid", "probability_high"]
+    assert list(answer.columns) == [LABEL, *columns]  # the contract's order
+    assert answer[columns].sum(axis=1).round(6).eq(1).all()
+    best = answer[columns].to_numpy().argmax(axis=1)
+    assert answer[LABEL].tolist() == [MULTICLASS.classes[i] for i in best]
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+def test_a_regression_model_answers_a_number_that_follows_the_target(estimator):
+    import numpy as np
+
+    frame = synthetic(600, REGRESSION, seed=5)
+    train_rows, test_rows = frame.head(450), frame.tail(150)
+    model = train(train_rows, REGRESSION, TrainParams(estimator, FAST[estimator], seed=5))
+    rows, actual = features_and_target(test_rows, REGRESSION)
+    answer = model.predict(rows)
+    assert list(answer.columns) == ["prediction"]
+    assert np.corrcoef(answer["prediction"], actual)[0, 1] > 0.5
