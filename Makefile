@@ -74,8 +74,8 @@ test-unit: ## Unit tests only (fast; group drift)
 test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store (groups drift, datasets)
 	$(call PY_WITH,drift datasets) -m pytest tests/pipeline
 
-test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package (group static)
-	$(call PY_WITH,static) -m pytest tests/static
+test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package, the docs site (groups static, docs)
+	$(call PY_WITH,static docs) -m pytest tests/static
 
 test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server, pipeline end to end (groups integration, drift)
 	$(call PY_WITH,integration drift) -m pytest tests/integration
