@@ -114,7 +114,7 @@ def _rows(node: dict, schema: dict, path: str) -> Iterator[tuple[str, dict, bool
 def render(schema: dict) -> str:
     """The reference page for a contract JSON Schema (draft 2020-12, pydantic-made)."""
     lines = [HEADER.rstrip("\n"), "", _cell(schema.get("description", "")), ""]
-    lines += ["| key | type | required | default | allowed | meaning |", "|---|---|---|---|---|---|"]
+    lines += ["| key | type | required | default | allowed | meaning |", "|---" * 6 + "|"]
     for path, node, required in _rows(schema, schema, ""):
         resolved = _resolve(node, schema)
         meaning = resolved.get("description") or resolved.get("title", "")
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
     if check:
         if current != page:
-            print(f"error: {PAGE.relative_to(ROOT)} is stale: run python -m ci.docs", file=sys.stderr)
+            stale = PAGE.relative_to(ROOT)
+            print(f"error: {stale} is stale: run python -m ci.docs", file=sys.stderr)
             return 1
         return 0
     if current != page:

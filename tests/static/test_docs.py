@@ -279,7 +279,7 @@ def test_the_site_builds_strictly(tmp_path):
     contract = (built / "reference" / "contract" / "index.html").read_text()
     assert "features.&lt;column&gt;.kind" in contract
     api = (built / "reference" / "api" / "index.html").read_text()
-    assert "workflows.domain.contract" in api and "class=\"doc doc-heading\"" in api
+    assert "workflows.domain.contract" in api and 'class="doc doc-heading"' in api
     assert 'class="mermaid"' in (built / "cicd" / "index.html").read_text()
 
 

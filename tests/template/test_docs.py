@@ -21,7 +21,8 @@ def test_the_template_site_is_the_teams_site_then_its_own_pages():
     excluded = copier_excludes({})
     assert all(excluded(f"docs/{page}") for page in own), "a template page would reach projects"
     assert excluded("mkdocs.template.yml") and not excluded("mkdocs.yml")
-    written = sorted(str(p.relative_to(ROOT / "docs")) for p in (ROOT / "docs/template").glob("*.md"))
+    docs = ROOT / "docs"
+    written = sorted(str(p.relative_to(docs)) for p in (docs / "template").glob("*.md"))
     assert sorted(own) == written, "pages of docs/template/ left out of mkdocs.template.yml's nav"
 
 
