@@ -75,8 +75,8 @@ test-unit: ## Unit tests only (fast; group drift)
 test-pipeline: ## The Flyte workflows end to end on a temporary SQLite store (groups drift, datasets)
 	$(call PY_WITH,drift datasets) -m pytest tests/pipeline
 
-test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package (group static)
-	$(call PY_WITH,static) -m pytest tests/static
+test-static: ## Workflows, manifests, Argo, Dockerfile, secrets, pyflyte package, the docs site (groups static, docs)
+	$(call PY_WITH,static docs) -m pytest tests/static
 
 test-integration: ## Real PostgreSQL + S3 (SeaweedFS) + MLflow server, pipeline end to end (groups integration, drift)
 	$(call PY_WITH,integration drift) -m pytest tests/integration
@@ -96,6 +96,18 @@ services-up: ## Start the integration services in the background; prints URLs an
 
 services-down: ## Stop the services started by services-up
 	$(call PY_WITH,integration) -m tests.integration.services down $(SERVICES_DIR)
+
+##@ Documentation
+.PHONY: docs docs-serve
+# Material's banner about MkDocs 2 is not a warning about this site.
+export NO_MKDOCS_2_WARNING := 1
+docs: ## Build the documentation site into site/ with --strict: a warning or broken link fails (group docs)
+	$(PY) -m ci.docs
+	$(call PY_WITH,docs) -m mkdocs build --strict --quiet --site-dir site
+
+docs-serve: ## Serve the documentation site while you edit docs/ at http://127.0.0.1:8000 (PORT=; group docs)
+	$(PY) -m ci.docs
+	$(call PY_WITH,docs) -m mkdocs serve --dev-addr 127.0.0.1:$(or $(PORT),8000)
 
 ##@ CI/CD (every target asks `python -m ci`)
 # DRY_RUN=1 prints the exact pyflyte/flytectl commands and runs nothing.

@@ -209,6 +209,14 @@ def test_each_other_answer_set_gives_a_project_green_on_its_first_push(
     ran = _passes_its_own_ci(project, python)
     github = answers.get("git_host", "github") == "github"
     assert "test-unit" in ran and ("lint" in ran) == github
+    # The team's own site, built with --strict: by its CI's docs job, or here without GitHub.
+    if not github:
+        done = _run(project, "make", "docs", python=python)
+        assert done.returncode == 0, f"make docs:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        ran.append("docs")
+    assert "docs" in ran
+    home = (project / "site" / "index.html").read_text()
+    assert recorded["project_name"] in home and not (project / "site" / "template").exists()
     version = _run(project, ".venv/bin/python", "--version").stdout
     assert version.split()[-1].startswith(recorded["python_version"])
 
