@@ -137,7 +137,8 @@ def test_the_csv_dialect_line_is_written_only_where_a_csv_can_be_read(source, ha
     import dataclasses
 
     project = data_contract.load(Path(__file__).parents[3] / "contract.yaml")
-    contract = dataclasses.replace(project, source=source)
+    # The team's own contract may have any dialect: start from the default one.
+    contract = dataclasses.replace(project, source=source, table=data_contract.TableFormat())
     text = data_contract.dump(contract)
     assert any(line.startswith("table:") for line in text.splitlines()) == has_dialect
     import yaml
