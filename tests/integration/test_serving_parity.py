@@ -256,6 +256,22 @@ def test_a_null_where_the_contract_says_never_missing_is_refused_by_serve_too(se
     assert "missing: false" in answer["message"]
 
 
+def test_a_code_sent_as_a_number_gets_the_answer_of_the_code_in_a_table(trained, server):
+    """Found by a new user: `"Cylinders": 4` was refused by make serve (not text)
+    while make score, reading the CSV cell 4 as the code "4", scored the row."""
+    settings, _, folder = trained
+    url, _, _ = server
+    scored = _score(settings, folder, _row(plan=4), "code")  # the CSV cell: 4
+    status, answer, _ = _post(url, _records(_row(plan=4)))  # the JSON number: 4
+    assert status == 200, answer
+    assert answer["predictions"][0]["label"] == scored["label"][0]
+    assert answer["predictions"][0]["probability"] == pytest.approx(
+        scored["probability"][0], abs=1e-9
+    )
+    status, answer, _ = _post(url, _records(_row(plan=4.5)))  # not a code: named
+    assert status == 400 and answer["columns"] == ["plan"], answer
+
+
 def _ids_change_kind(rows: int) -> pd.DataFrame:
     frame = pd.concat([_row()] * rows, ignore_index=True)
     frame["customer id"] = [str(i) if i < rows // 2 else f"c-{i}" for i in range(rows)]

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from workflows.domain.names import check_dns_label
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from workflows.domain.contract import Contract
 
 PORT = 8080  # the scoring server's port in the pod
@@ -186,6 +188,34 @@ def reapplicable(live: dict) -> dict:
 
 
 _JSON_TYPES = {"numeric": "number", "categorical": "string", "boolean": "boolean"}
+
+
+def codes_as_text(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """A request's rows with each whole number in a categorical column written as
+    the text a CSV holds for it (4 and 4.0 -> "4"), so a JSON body and a table to
+    score give the same code the same answer. JSON has one kind of number, so a
+    code sent as 4 is the code "4"; a fraction (4.5) and every other value are
+    left as they are, for validation to name. `frame` itself is not changed."""
+    import numbers
+
+    def as_code(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Number):
+            return value
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            return str(int(value))
+        return value
+
+    columns = [n for n in contract.of_kind("categorical") if n in frame.columns]
+    if not columns:
+        return frame
+    out = frame.copy()
+    for name in columns:
+        column = out[name]
+        if column.dtype == object or column.dtype.kind in "iuf":
+            out[name] = column.astype(object).map(as_code)
+    return out
 
 
 def answer_description(contract: Contract) -> str:

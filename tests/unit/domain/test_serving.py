@@ -184,3 +184,28 @@ def test_the_openapi_page_says_what_each_task_answers(task, classes, columns):
     assert answer_description(contract) == (
         f"{task} model of 'grade': rows in; per row out: {columns}."
     )
+
+
+def test_whole_numbers_sent_for_a_categorical_column_are_its_codes_as_written():
+    """Found by a new user: `"Cylinders": 4` was refused by make serve while make
+    score, reading "4" from the CSV, scored the same row."""
+    import numpy as np
+    import pandas as pd
+
+    from workflows.domain.contract import Contract, Feature
+    from workflows.domain.serving import codes_as_text
+
+    contract = Contract(
+        "y", 1, 0,
+        (Feature("cylinders", "categorical", True), Feature("size", "numeric", False)),
+    )  # fmt: skip
+    sent = pd.DataFrame(
+        {"cylinders": [4, 6.0, np.nan, "rotary", 4.5, True], "size": [1, 2, 3, 4, 5, 6]}
+    )
+    rows = codes_as_text(sent, contract)
+    codes = rows["cylinders"].tolist()
+    assert codes[:2] == ["4", "6"] and pd.isna(codes[2]) and codes[3:] == ["rotary", 4.5, True]
+    assert rows["size"].tolist() == [1, 2, 3, 4, 5, 6]  # numeric columns untouched
+    assert sent["cylinders"].tolist()[:2] == [4, 6.0]  # the request itself unchanged
+    floats = codes_as_text(pd.DataFrame({"cylinders": [4.0, None], "size": [1, 2]}), contract)
+    assert floats["cylinders"].iloc[0] == "4" and pd.isna(floats["cylinders"].iloc[1])
