@@ -166,13 +166,14 @@ def draft(
         why = f"{len(classes)} labels: {examples(classes)}{' ...' * (len(classes) > 3)}; {why_task}"
     else:
         why = why_task
-    decisions = [Decision(target, "target", why)]
+    decisions = [Decision(target, "target", why, review=_rare_labels(frame[target], task))]
     missing_rows = int(frame[target].isna().sum())
     if missing_rows:
         decisions[0] = Decision(
             target,
             "target",
             decisions[0].why + f"; {missing_rows} row(s) have no label: remove them",
+            review=decisions[0].review,
         )
     features, ignore = [], {}
     for name in names:
@@ -215,6 +216,23 @@ def draft(
         classes=classes,
     )
     return contract, decisions
+
+
+def _rare_labels(target: pd.Series, task: str) -> str:
+    """The review note for labels with fewer rows than min_rows_per_class (which
+    `make run` refuses), rarest first; "" when there are none or no labels."""
+    if task == "regression":
+        return ""
+    counts = target.dropna().map(plain).value_counts()
+    rare = counts[counts < DEFAULT_MIN_ROWS_PER_CLASS].sort_values(kind="stable")
+    if rare.empty:
+        return ""
+    listed = ", ".join(f"{label!r}: {n}" for label, n in rare.items())
+    return (
+        f"label(s) with fewer than min_rows_per_class ({DEFAULT_MIN_ROWS_PER_CLASS}) rows, "
+        f"which make run refuses: {listed}; group them with another label, or lower "
+        "min_rows_per_class"
+    )
 
 
 def task_of(column: pd.Series, asked: str | None = None) -> tuple[str, str]:

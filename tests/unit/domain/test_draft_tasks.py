@@ -79,3 +79,17 @@ def test_each_task_fixture_contract_is_what_the_draft_gives(shape):
 
     drafted, _ = draft(fixtures.table(shape), fixtures.TARGETS[shape])
     assert drafted == data_contract.load(fixtures.contract_path(shape))
+
+
+def test_labels_too_rare_for_the_run_are_named_for_review():
+    """Found by a new user: Cars93's 'Van' (9 rows) was drafted without a word, and
+    the first make run refused it (min_rows_per_class 10)."""
+    labels = ["Small"] * 60 + ["Midsize"] * 43 + ["Van"] * 9 + ["Sporty"] * 8
+    contract, decisions = draft(frame(labels), "y")
+    review = decisions[0].review
+    assert contract.min_rows_per_class == 10
+    assert "'Sporty': 8, 'Van': 9" in review and "make run refuses" in review
+    _, fine = draft(frame(["a"] * 60 + ["b"] * 30 + ["c"] * 30), "y")
+    assert fine[0].review == ""
+    _, binary = draft(frame(["no"] * 115 + ["yes"] * 5), "y")
+    assert "'yes': 5" in binary[0].review
