@@ -296,16 +296,26 @@ def _numeric_problems(present: pd.Series) -> list[str]:
         parsed = pd.to_numeric(as_text.map(str), errors="coerce")
         not_numbers = as_text[parsed.isna()]
         if len(not_numbers):
-            comma = not_numbers.map(str).str.match(r"^-?[\d.]*\d,\d+$").all()
-            hint = (
-                "; they look like decimal commas: set table: {decimal: ','} in the data "
-                "contract (make contract sniffs it)"
-                if comma
+            commas = not_numbers.map(str).str.match(r"^-?[\d.]*\d,\d+$")
+            if commas.all():
+                return [
+                    f"{len(not_numbers)} value(s) that are not numbers, e.g. "
+                    f"{examples(not_numbers)}; they look like decimal commas: set table: "
+                    "{decimal: ','} in the data contract (make contract sniffs it)"
+                ]
+            # One word in a decimal-comma column leaves the whole column as text:
+            # name the word, not every number beside it.
+            others = not_numbers[~commas]
+            rest = (
+                f"; its other {int(commas.sum())} text value(s) are numbers with a decimal "
+                f"comma (e.g. {examples(not_numbers[commas])}), read as numbers under table: "
+                "{decimal: ','} once these are fixed"
+                if commas.any()
                 else ""
             )
             return [
-                f"{len(not_numbers)} value(s) that are not numbers, e.g. "
-                f"{examples(not_numbers)}{hint or _marker_hint(not_numbers)}"
+                f"{len(others)} value(s) that are not numbers, e.g. "
+                f"{examples(others)}{_marker_hint(others)}{rest}"
             ]
         if len(as_text):
             return [

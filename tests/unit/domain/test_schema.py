@@ -279,6 +279,10 @@ def _one_feature(feature: Feature, values: list) -> tuple[pd.DataFrame, Contract
         (Feature("size", "numeric", False), ["1.5", "NA", "2", " ? "] * 6,
          "if '?', 'NA' stand for no value, set `missing: true` and `missing_values: "
          "['?', 'NA']` for this column"),
+        # Found by a new user: one word among decimal commas was counted as 506.
+        (Feature("size", "numeric", False), ["6,575"] * 22 + ["six", "7,185"],
+         "1 value(s) that are not numbers, e.g. 'six'; its other 23 text value(s) are "
+         "numbers with a decimal comma"),
         (Feature("when", "datetime", False), ["2024-01-31", "n/a"] * 12,
          "if 'n/a' stand for no value"),
         (Feature("member", "boolean", False), [True, "null", False] * 8,
