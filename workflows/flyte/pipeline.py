@@ -39,7 +39,7 @@ def training_pipeline(
     git_sha: str = "",
     git_ref: str = "",
     min_delta: float = DEFAULT_MIN_DELTA,
-    quality_gate: str = identity.DEFAULT_GATE,
+    quality_gate: str = "",
 ) -> Deployment:
     """Train the contract's model (classifier or regressor), gate it, register it,
     compare it with the model `@<domain>` points at on the gate's metric, and move
@@ -50,8 +50,11 @@ def training_pipeline(
     params: the estimator's hyper-parameters as a JSON object, e.g. '{"max_depth": 3}'.
     min_delta: the alias moves when the gate's metric is no worse than the
         champion's by more than min_delta (same rows).
-    quality_gate: "<metric><direction><threshold>", e.g. "rmse<=12.5"; "" = min_auc on ROC AUC
-        (classification) or r2>=0.5 (regression).
+    quality_gate: "<metric><direction><threshold>", e.g. "rmse<=12.5"; "" = the project's
+        gate (identity.DEFAULT_GATE) where it is a metric of the contract's task, else
+        min_auc on ROC AUC (classification) or r2>=0.5 (regression). Never
+        identity.DEFAULT_GATE itself here: a regression default would be refused
+        for a binary contract.
     """
     split = prepare(data=data, test_size=test_size, seed=seed)
     trained = train(
