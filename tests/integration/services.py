@@ -341,14 +341,17 @@ class MlflowServer:
 
     def _last_error(self) -> str:
         """The server answers a failed upload with a bare 500: its log holds the reason,
-        the last line of a traceback, which it may write a moment after answering."""
-        for _ in range(20):
+        the last line of a traceback, which it may write a moment after answering
+        (seconds later on a loaded machine: CI once saw none after 2 s)."""
+        deadline = time.monotonic() + 15
+        while True:
             text = self.log.read_text(errors="replace") if self.log.exists() else ""
             found = _EXCEPTION_LINE.findall(text)
             if found:
                 return found[-1].strip()[:500]
+            if time.monotonic() > deadline:
+                return f"no exception in {self.log}"
             time.sleep(0.1)
-        return f"no exception in {self.log}"
 
     def stop(self) -> None:
         if self.pid:
