@@ -15,7 +15,7 @@ print(repr(training_pipeline.python_interface.inputs_with_defaults["quality_gate
 
 
 def test_a_projects_gate_answer_never_becomes_the_workflows_default_input():
-    """Found by the template tests: a project generated with gate: "rmse<=12.5"
+    """Found in a project generated with the answer gate: "rmse<=12.5", which
     baked that gate into the workflow's default input, so every run of its binary
     demo was refused (a regression metric on a binary contract). The input stays
     "" and the gate step picks identity.DEFAULT_GATE only for its own task."""
