@@ -54,9 +54,6 @@ def _rare(frame):
         ("prices", {"GATE": "roc_auc>=0.8"}, None, 2,
          "roc_auc is a binary metric; the contract's task is regression: use rmse or mae or r2"),
         ("tickets", {"GATE": "r2>=0.5"}, None, 2, "r2 is a regression metric"),
-        # Found by a new user: MIN_AUC was silently not applied to a regression run.
-        ("prices", {"MIN_AUC": "0.99"}, None, 2,
-         "MIN_AUC='0.99' is a classification gate; the contract's task is regression"),
         ("prices", {"GATE": "rmse<=1"}, None, 1, "RMSE"),
         ("prices", {}, _constant, 1, "constant: every value is 250000.0"),
         ("prices", {}, _text, 1, "'on request'"),
