@@ -12,6 +12,7 @@ in a text column they stay categories and the reviewer is told.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -169,12 +170,8 @@ def draft(
     decisions = [Decision(target, "target", why, review=_rare_labels(frame[target], task))]
     missing_rows = int(frame[target].isna().sum())
     if missing_rows:
-        decisions[0] = Decision(
-            target,
-            "target",
-            decisions[0].why + f"; {missing_rows} row(s) have no label: remove them",
-            review=decisions[0].review,
-        )
+        unlabelled = f"; {missing_rows} row(s) have no label: remove them"
+        decisions[0] = dataclasses.replace(decisions[0], why=decisions[0].why + unlabelled)
     features, ignore = [], {}
     for name in names:
         if name == target:
