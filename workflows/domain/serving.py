@@ -187,7 +187,13 @@ def reapplicable(live: dict) -> dict:
     }
 
 
-_JSON_TYPES = {"numeric": "number", "categorical": "string", "boolean": "boolean"}
+# Every contract kind (a date travels as its ISO text, as in the table).
+_JSON_TYPES = {
+    "numeric": "number",
+    "categorical": "string",
+    "boolean": "boolean",
+    "datetime": "string",
+}
 
 
 def codes_as_text(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:

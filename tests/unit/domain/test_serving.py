@@ -209,3 +209,15 @@ def test_whole_numbers_sent_for_a_categorical_column_are_its_codes_as_written():
     assert sent["cylinders"].tolist()[:2] == [4, 6.0]  # the request itself unchanged
     floats = codes_as_text(pd.DataFrame({"cylinders": [4.0, None], "size": [1, 2]}), contract)
     assert floats["cylinders"].iloc[0] == "4" and pd.isna(floats["cylinders"].iloc[1])
+
+
+def test_the_request_schema_covers_every_kind_of_feature():
+    """A contract with a date column made the app's OpenAPI schema raise KeyError."""
+    from workflows.domain.contract import KINDS, Contract, Feature
+    from workflows.domain.serving import request_schema
+
+    features = tuple(Feature(f"c_{kind}", kind, False) for kind in KINDS)
+    schema = request_schema(Contract("y", 1, 0, features))["content"]["application/json"]
+    records = schema["schema"]["oneOf"][0]["properties"]["dataframe_records"]["items"]
+    assert records["properties"]["c_datetime"]["type"] == "string"
+    assert set(records["required"]) == {f.name for f in features}
