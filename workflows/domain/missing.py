@@ -48,6 +48,12 @@ def model_rows(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
+    from workflows.domain.schema import plain_numbers
+
+    numbers = plain_numbers(frame, contract.features)
+    if len(numbers) == len(contract.features):  # numbers only: one float block, one copy
+        block = frame[numbers].to_numpy(dtype="float64")
+        return pd.DataFrame(block, columns=numbers, index=frame.index)
     columns = {}
     for feature in contract.features:
         column = frame[feature.name]

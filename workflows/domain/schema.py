@@ -107,8 +107,9 @@ def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str) ->
 def _validate_piece(frame, contract: Contract, required: list[str], path: str) -> pd.DataFrame:
     """path: the contract file a column mismatch hints at redrafting; "" for no hint."""
     problems = _column_problems(frame, contract, required)
+    clean = _clean_numbers(frame, contract.features)
     for feature in contract.features:
-        if feature.name in frame.columns:
+        if feature.name in frame.columns and feature.name not in clean:
             column = frame[feature.name]
             if _surely_clean(column, feature):
                 continue
@@ -140,6 +141,48 @@ def _hint(problems: list[tuple[str, str]], contract: Contract, path: str) -> str
         f"The table's columns differ from {where}. If the table is right, redraft the "
         f"contract: make contract DATA=<table> TARGET={contract.target}"
     )
+
+
+def plain_numbers(frame: pd.DataFrame, features) -> list[str]:
+    """The numeric features among `features` that `frame` holds as plain numpy ints
+    or floats (what JSON numbers and a typed table give), in `features`' order; none
+    when a column name repeats (the column check names that)."""
+    import numpy as np
+
+    if not frame.columns.is_unique:
+        return []
+    dtypes = dict(zip(frame.columns.tolist(), frame.dtypes.tolist(), strict=True))
+    return [
+        f.name
+        for f in features
+        if f.kind == "numeric"
+        and isinstance(dtype := dtypes.get(f.name), np.dtype)
+        and dtype.kind in "iuf"
+    ]
+
+
+def _clean_numbers(frame: pd.DataFrame, features) -> set[str]:
+    """The plain numeric features (`plain_numbers`) where `_feature_problems` finds
+    nothing, decided for all of them at once on one 2-D float array: a request's 30
+    number columns cost one check, not 30 pandas Series. Same rules as
+    `_surely_clean`: a missing value only where allowed, every value finite and
+    within float32's range."""
+    import numpy as np
+
+    names = plain_numbers(frame, features)
+    if not names:
+        return set()
+    block = frame[names].to_numpy(dtype="float64")
+    absent = np.isnan(block)
+    may_miss = {f.name: f.missing for f in features}
+    allowed = np.array([may_miss[name] for name in names], dtype=bool)
+    present = np.where(absent, 0.0, block)
+    ok = (
+        (allowed | ~absent.any(axis=0))
+        & np.isfinite(present).all(axis=0)
+        & (np.abs(present) <= FLOAT32_MAX).all(axis=0)
+    )
+    return {name for name, fine in zip(names, ok, strict=True) if fine}
 
 
 def _surely_clean(column: pd.Series, feature) -> bool:

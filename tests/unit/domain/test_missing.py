@@ -51,3 +51,29 @@ def test_ints_become_floats_and_booleans_stay_booleans():
     out = model_rows(frame, CONTRACT)
     assert out["n"].tolist() == [3.0, 4.0]
     assert out["b"][0] is True and math.isnan(out["b"][1])
+
+
+NUMBERS = Contract(
+    "y", "p", "n", (Feature("a", "numeric", True), Feature("b", "numeric", False)),
+    ignore={"id": ""},
+)  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(allow_nan=True), st.integers(-(2**40), 2**40)), min_size=1, max_size=5
+    ),
+    st.permutations(["a", "b", "id"]),
+)
+def test_numbers_only_become_one_float_block_in_contract_order(rows, order):
+    """A contract of numbers only takes the one-block path: the same values as
+    floats, NaN where missing, the contract's order, extra columns left out."""
+    frame = pd.DataFrame(rows, columns=["a", "b"]).assign(id="x")[order]
+    out = model_rows(frame, NUMBERS)
+    assert list(out.columns) == ["a", "b"]
+    assert (out.dtypes == "float64").all()
+    assert out.index.equals(frame.index)
+    for name in ("a", "b"):
+        expected = frame[name].astype("float64")
+        assert out[name].isna().equals(expected.isna())
+        assert (out[name].dropna() == expected.dropna()).all()

@@ -354,3 +354,36 @@ def test_the_quick_check_of_a_request_never_passes_what_the_full_check_refuses(
     feature = Feature(name="x", kind=kind, missing=may_be_missing)
     if _surely_clean(column, feature):
         assert _feature_problems(column, feature, True) == []
+
+
+_NUMBER = st.one_of(
+    st.floats(), st.integers(-(2**40), 2**40), st.sampled_from([1e39, -1e39, np.nan])
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    st.lists(st.tuples(st.booleans(), st.sampled_from([None, "float64", "int64"])), min_size=1,
+             max_size=4),
+    st.data(),
+)  # fmt: skip
+def test_the_block_check_of_numbers_never_passes_what_the_full_check_refuses(specs, data):
+    """Requests' number columns are checked together on one float array
+    (`_clean_numbers`): a column it passes must have no problem in the full check."""
+    from workflows.domain.schema import _clean_numbers, _feature_problems
+
+    rows = data.draw(st.integers(1, 5))
+    features, columns = [], {}
+    for index, (may_be_missing, dtype) in enumerate(specs):
+        values = data.draw(st.lists(_NUMBER, min_size=rows, max_size=rows))
+        try:
+            column = pd.Series(values, dtype=dtype) if dtype else pd.Series(values)
+        except (TypeError, ValueError, OverflowError):
+            column = pd.Series(values, dtype=object)
+        name = f"x{index}"
+        features.append(Feature(name=name, kind="numeric", missing=may_be_missing))
+        columns[name] = column
+    frame = pd.DataFrame(columns)
+    for name in _clean_numbers(frame, features):
+        feature = next(f for f in features if f.name == name)
+        assert _feature_problems(frame[name], feature, True) == []
