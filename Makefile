@@ -9,6 +9,10 @@ PY := $(UV) run --locked python
 # one installs it on demand, e.g. $(call PY_WITH,static) -m pytest tests/static.
 PY_WITH = $(UV) run --locked $(addprefix --group ,$(1)) python
 DOMAIN ?= development
+# Python caches bytecode in the project's own env even where the shell says not to:
+# with PYTHONDONTWRITEBYTECODE set, every `make score` and every test's subprocess
+# compiled the groups installed on demand (Evidently, plotly: 15,000 files) again.
+unexport PYTHONDONTWRITEBYTECODE
 export MIN_AUC GATE DATA DOMAIN ROWS CONTRACT ESTIMATOR PARAMS SERVE_POLL_SECONDS MIN_DELTA DRIFT_LIMIT
 export SERVE_MAX_BODY_MB SERVE_HEADER_SECONDS SERVE_BODY_SECONDS SERVE_KEEP_ALIVE_SECONDS SERVE_DRAIN_SECONDS
 
@@ -66,10 +70,6 @@ WITH_DOCKER = ( unset DOCKER_ENGINE_STARTED; eval "$$(scripts/docker-engine.sh s
 	if [ -n "$${DOCKER_ENGINE_STARTED:-}" ]; then scripts/docker-engine.sh stop; fi; exit $$rc )
 
 test: ## All tests: unit, pipeline, integration, containers, static (installs every group)
-	@# Every group with its bytecode compiled once: where Python never caches it
-	@# (PYTHONDONTWRITEBYTECODE), each test's subprocess compiled Evidently and
-	@# plotly (15,000 files) from source again.
-	$(UV) sync --locked --all-groups --compile-bytecode --quiet
 	@# pytest exits 5 when it collected nothing: a test run that tests nothing fails.
 	@$(call WITH_DOCKER,$(UV) run --locked --all-groups python -m pytest --durations=20) || { rc=$$?; [ $$rc -ne 5 ] || echo "error: no tests collected" >&2; exit $$rc; }
 
