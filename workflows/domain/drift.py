@@ -1,8 +1,9 @@
 """Data drift: does the table being scored still look like the training data?
 
-Evidently's `Report` with `DataDriftPreset` compares each feature of the scored
-rows with the reference sample logged at training (its own test per column,
-chosen by type and size) and gives the share of drifted columns. `DRIFT_LIMIT`
+Evidently's `Report` with the metrics of its `DataDriftPreset` compares each
+feature of the scored rows with the reference sample logged at training (its
+own test per column, chosen by type and size) and gives the share of drifted
+columns. `DRIFT_LIMIT`
 turns that share into `drift_detected`. The model's answers (label and
 probabilities, or the prediction) are compared the same way, in a report of
 their own: they say whether what the model does has moved, whatever the
@@ -134,7 +135,6 @@ def _drift(
     a side) of the columns `names`."""
     _pandas3_compatible()
     from evidently import DataDefinition, Dataset, Report
-    from evidently.presets import DataDriftPreset
 
     # A column empty on either side has no distribution to compare: Evidently
     # fails on it. It is skipped and named; the share is over the others.
@@ -151,11 +151,25 @@ def _drift(
         rows = frame[names].reset_index(drop=True)
         return Dataset.from_pandas(rows, data_definition=definition)
 
-    snapshot = Report([DataDriftPreset(drift_share=limit)]).run(
+    snapshot = Report(drift_metrics(names, limit)).run(
         current_data=dataset(current), reference_data=dataset(reference)
     )
     share, columns = _read(snapshot.dict()["metrics"])
     return share, columns, snapshot.get_html_str(as_iframe=False), skipped
+
+
+def drift_metrics(names: list[str], limit: float) -> list:
+    """The metrics Evidently's DataDriftPreset computes (the share of drifted
+    columns, each column's own test with its default method and threshold),
+    without the preset's summary table: that table runs every test again in
+    Evidently's legacy engine and draws its figures, 3.3 of the report's 3.9 s
+    on 30 columns of 1,000 rows. Each column still gets its own plot."""
+    from evidently.metrics import DriftedColumnsCount, ValueDrift
+
+    return [
+        DriftedColumnsCount(columns=names, drift_share=limit),
+        *(ValueDrift(column=name) for name in names),
+    ]
 
 
 def _read(metrics: list[dict]) -> tuple[float, list[ColumnDrift]]:

@@ -124,3 +124,42 @@ def test_the_answers_are_compared_apart_from_the_features(task):
     assert result.share == 0 and result.drifted == []  # the features did not move
     # A reference logged before answers were kept: the features alone.
     assert report(reference[["x"]], moved, contract, 0.5).predictions == []
+
+
+@settings(deadline=None, max_examples=2)
+@given(st.integers(0, 2**16), st.sampled_from([300, 1_500]))
+def test_the_report_gives_what_evidently_s_data_drift_preset_gives(seed, rows):
+    """`report` runs the metrics DataDriftPreset itself generates, not the preset:
+    the share and every column's method, score and verdict must be the preset's,
+    for numbers and codes, small and large samples (Evidently picks its test by size)."""
+    if importlib.util.find_spec("evidently") is None:
+        missing("evidently is not installed: uv sync --group drift")
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    from workflows.domain.drift import _read
+
+    rng = np.random.default_rng(seed)
+    numbers, codes = ["n0", "n1", "n2"], ["c0", "c1"]
+    features = [Feature(n, "numeric", False) for n in numbers]
+    contract = Contract("y", 1, 0, (*features, *(Feature(c, "categorical", False) for c in codes)))
+
+    def table(shift: float) -> pd.DataFrame:
+        frame = pd.DataFrame(rng.normal(size=(rows, 3)), columns=numbers)
+        frame["n1"] += shift
+        for name in codes:
+            frame[name] = rng.choice(
+                ["a", "b", "c"], size=rows, p=[0.5 - shift / 4, 0.3, 0.2 + shift / 4]
+            )
+        return frame
+
+    reference, current = table(0.0), table(float(rng.uniform(0, 1)))
+    ours = report(reference, current, contract, limit=0.5)
+    definition = DataDefinition(numerical_columns=numbers, categorical_columns=codes)
+    preset = Report([DataDriftPreset(drift_share=0.5)]).run(
+        current_data=Dataset.from_pandas(current, data_definition=definition),
+        reference_data=Dataset.from_pandas(reference, data_definition=definition),
+    )
+    share, columns = _read(preset.dict()["metrics"])
+    assert ours.share == share
+    assert sorted(ours.columns, key=lambda c: c.column) == sorted(columns, key=lambda c: c.column)
