@@ -50,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
     ) as err:
         return refuse(err)
     print(header(settings, gate), file=sys.stderr)
+    note = unused_min_auc(os.environ.get("MIN_AUC", ""), gate, task)
+    if note:
+        print(note, file=sys.stderr)
     code = _run(settings, gate)
     if args.timings:
         _write_timings(args.timings)
@@ -81,6 +84,15 @@ def _run(settings, gate) -> int:
         TIMINGS["total"] = time.perf_counter() - _START
     print(summary(settings, deployment, gate))
     return 0
+
+
+def unused_min_auc(min_auc: str, gate, task: str) -> str:
+    """A note when MIN_AUC (the environment's text) is set but another gate decides
+    the run: said once before it starts, never silently ignored. "" otherwise."""
+    if not min_auc.strip() or gate.source == "min_auc":
+        return ""
+    why = "GATE is set" if gate.source == "GATE" else f"the contract's task is {task}"
+    return f"note: MIN_AUC={min_auc.strip()} is not used: {why}, so the gate is {gate}"
 
 
 def header(settings, gate=None) -> str:

@@ -26,3 +26,23 @@ def test_the_tracking_store_is_printed_once_per_run():
     printed = header(settings) + "\n" + summary(settings, _deployment(""))
     assert printed.count("tracking:") == 1
     assert printed.count("sqlite:///tmp/x.db") == 1
+
+
+@pytest.mark.parametrize(
+    ("min_auc", "gate_text", "task", "said"),
+    [
+        ("0.8", "", "regression", "the contract's task is regression, so the gate is r2>=0.5"),
+        ("0.8", "accuracy>=0.9", "binary", "GATE is set, so the gate is accuracy>=0.9"),
+        ("0.8", "", "binary", ""),  # MIN_AUC is the gate
+        ("", "", "regression", ""),  # nothing set: nothing to say
+    ],
+)
+def test_a_min_auc_that_does_not_gate_the_run_is_named_not_ignored(min_auc, gate_text, task, said):
+    from workflows.cli.run import unused_min_auc
+    from workflows.domain.gate import gate_for
+
+    gate = gate_for(gate_text, 0.8, task, "r2>=0.5")
+    note = unused_min_auc(min_auc, gate, task)
+    assert note.endswith(said) if said else note == ""
+    if said:
+        assert note.startswith("note: MIN_AUC=0.8 is not used")
