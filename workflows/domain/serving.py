@@ -196,32 +196,58 @@ _JSON_TYPES = {
 }
 
 
-def codes_as_text(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """A request's rows with each whole number in a categorical column written as
-    the text a CSV holds for it (4 and 4.0 -> "4"), so a JSON body and a table to
-    score give the same code the same answer. JSON has one kind of number, so a
-    code sent as 4 is the code "4"; a fraction (4.5) and every other value are
-    left as they are, for validation to name. `frame` itself is not changed."""
-    import numbers
+def as_table_cells(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """A request's rows as the cells of a table to score (what the contract's CSV
+    reader gives, data.read_table), so a JSON body and a table give a row the same
+    answer and the same refusal. JSON tells apart what a CSV cell cannot:
 
-    def as_code(value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Number):
-            return value
-        if isinstance(value, numbers.Integral):
-            return str(int(value))
-        if isinstance(value, numbers.Real) and float(value).is_integer():
-            return str(int(value))
-        return value
+    - a text the contract reads as missing in a column (an empty cell always, and
+      the feature's own `missing_values`) is missing, whatever the kind: `""` sent
+      for a number, a category, a date or true/false is no value, as in the table;
+    - a whole number in a categorical or datetime column is the text a CSV holds
+      for it (4 and 4.0 -> "4", 20240301 -> "20240301", ISO 8601's basic date):
+      JSON has one kind of number, the table keeps these columns as text.
 
-    columns = [n for n in contract.of_kind("categorical") if n in frame.columns]
-    if not columns:
+    Every other value is left as it is, for validation to name (4.5 in a
+    categorical column, 1709251200 in a datetime one). `frame` itself is not
+    changed; it is returned as it is when no cell changes (no copy)."""
+    import pandas as pd
+
+    tokens = contract.missing_values()
+    as_text = set(contract.of_kind("categorical") + contract.of_kind("datetime"))
+    changed = {}
+    for feature in contract.features:
+        column = frame.get(feature.name)
+        if column is None or column.ndim != 1:  # absent or named twice: validation says so
+            continue
+        text = feature.name in as_text
+        kind = column.dtype.kind  # "O": Python objects, or pandas' text (str) dtype
+        if kind != "O" and not (text and kind in "iuf"):
+            continue  # numbers, true/false or timestamps only: no text, no code
+        marks = tokens[feature.name]
+        values = column.tolist()
+        cells = [_cell(v, marks, text) for v in values]
+        if any(c is not v for c, v in zip(cells, values, strict=True)):
+            changed[feature.name] = pd.Series(cells, index=column.index, dtype=object)
+    if not changed:
         return frame
     out = frame.copy()
-    for name in columns:
-        column = out[name]
-        if column.dtype == object or column.dtype.kind in "iuf":
-            out[name] = column.astype(object).map(as_code)
+    for name, column in changed.items():
+        out[name] = column
     return out
+
+
+def _cell(value, missing_marks: list[str], text: bool):
+    """One value as a table cell holds it (as_table_cells); `value` itself when unchanged."""
+    import numbers
+
+    if type(value) is str:
+        return None if value in missing_marks else value
+    if not text or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return value
+    if isinstance(value, numbers.Integral) or float(value).is_integer():
+        return str(int(value))
+    return value
 
 
 def answer_description(contract: Contract) -> str:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from mlflow.exceptions import MlflowException
 
 from workflows.domain import missing, schema
-from workflows.domain.serving import codes_as_text
+from workflows.domain.serving import as_table_cells
 from workflows.serving.errors import HostingError
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class _ContractModel:
                 "send rows as dataframe_split or dataframe_records", error_code="BAD_REQUEST"
             )
         contract = self.served.contract
-        data = codes_as_text(data, contract)  # a code sent as 4 is the code "4"
+        data = as_table_cells(data, contract)  # "" is missing, 4 the code "4", as in a CSV
         try:
             schema.validate_request(data, contract)
         except schema.DataValidationError as err:
