@@ -9,6 +9,7 @@ allowed to be missing, and an ignored id column."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -31,10 +32,11 @@ from hypothesis import strategies as st
 from tests.integration.services import free_port
 from workflows.domain import contract as data_contract
 from workflows.domain import data, missing, schema
-from workflows.domain.contract import Contract, Feature
+from workflows.domain.contract import Contract, Feature, TableFormat
 from workflows.domain.serving import as_table_cells
 from workflows.domain.training import TrainParams
 from workflows.gateways.registry import Registry
+from workflows.serving import hosting
 from workflows.settings import Settings
 from workflows.steps import scoring, training
 
@@ -116,10 +118,11 @@ def server(trained):
     process.communicate(timeout=30)
 
 
-def _post(url: str, body: dict) -> tuple[int, dict, object]:
-    request = urllib.request.Request(
-        f"{url}/invocations", json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
+def _post(
+    url: str, body: dict | bytes, content_type: str = "application/json"
+) -> tuple[int, dict, object]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(f"{url}/invocations", data, {"Content-Type": content_type})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, json.load(response), response.headers
@@ -357,6 +360,53 @@ def test_a_date_sent_as_a_number_gets_the_answer_of_the_date_in_a_table(trained,
     assert scored["probability"][0] == pytest.approx(as_date, abs=1e-9)
     status, answer, _ = _post(url, _records(_row(signup=1709251200)))  # seconds: no date
     assert status == 400 and answer["columns"] == ["signup"], answer
+
+
+def _assert_same_answers(answer: dict, scored: pd.DataFrame) -> None:
+    assert [p["label"] for p in answer["predictions"]] == scored["label"].tolist()
+    assert [p["probability"] for p in answer["predictions"]] == pytest.approx(
+        scored["probability"].tolist(), abs=1e-9
+    )
+
+
+def test_a_csv_body_is_read_in_the_contracts_dialect_as_make_score_reads_it(trained):
+    """A team whose contract says `table: {delimiter: ';', decimal: ','}` posted the
+    rows of its file as text/csv: MLflow's reader (plain pandas.read_csv) split them
+    on commas and refused them, where make score scored the same bytes."""
+    settings, env, folder = trained
+    dialect = dataclasses.replace(CONTRACT, table=TableFormat(delimiter=";", decimal=","))
+    frame = pd.concat(
+        [_row(amount=1.25, age=33.5), _row(amount=float("nan"), promo=None, signup=None),
+         _row(plan="007", amount=-0.5)], ignore_index=True,
+    )  # fmt: skip
+    body = frame.to_csv(index=False, sep=";", decimal=",").encode()
+    assert b"1,25" in body and b";" in body
+    contract_path, source, out = (folder / f"dialect.{x}" for x in ("yaml", "csv", "parquet"))
+    contract_path.write_text(data_contract.dump(dialect))
+    source.write_bytes(body)
+    scoring.score(Settings.from_env({**env, "CONTRACT": str(contract_path)}), str(source), str(out))
+    scored = pq.read_table(out).to_pandas()
+    registry = Registry(settings)
+    served = hosting.load_version(registry, registry.alias_target(DOMAIN))
+    served = dataclasses.replace(served, contract=dialect)  # the same model, its table's dialect
+    status, answer = hosting.score(served, body, "text/csv")
+    assert status == 200, answer
+    _assert_same_answers(answer, scored)
+    status, answer = hosting.score(served, body.replace(b";", b","), "text/csv; charset=utf-8")
+    assert status == 400 and "semicolons" not in answer["message"], answer  # named, not guessed
+
+
+def test_a_csv_body_reads_only_the_contracts_missing_cells_as_missing(trained, server):
+    """pandas' own list of missing spellings ("NA", "None", "null"...) is not the
+    contract's (an empty cell, and a column's missing_values): make score read the
+    region "NA" as a category and scored the row; make serve read it as missing
+    and refused it (`missing: false`)."""
+    settings, _, folder = trained
+    url, _, _ = server
+    frame = pd.concat([_row(region="NA", plan="None"), _row(plan="null")], ignore_index=True)
+    status, answer, _ = _post(url, frame.to_csv(index=False).encode(), "text/csv")
+    assert status == 200, answer
+    _assert_same_answers(answer, _score(settings, folder, frame, "markers"))
 
 
 def _ids_change_kind(rows: int) -> pd.DataFrame:
