@@ -33,7 +33,7 @@ from tests.integration.services import free_port
 from workflows.domain import contract as data_contract
 from workflows.domain import data, missing, schema
 from workflows.domain.contract import Contract, Feature, TableFormat
-from workflows.domain.serving import as_table_cells
+from workflows.domain.request import as_table_cells
 from workflows.domain.training import TrainParams
 from workflows.gateways.registry import Registry
 from workflows.serving import hosting

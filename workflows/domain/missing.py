@@ -13,7 +13,7 @@ marker for it, the one the model's Pipeline treats as missing:
     boolean      True / False or NaN             (never False: that is a value)
 
 A request's `""` (or a column's own `missing_values` token) is missing too, as
-the CSV make score reads holds it: workflows/domain/serving.py `as_table_cells`
+the CSV make score reads holds it: workflows/domain/request.py `as_table_cells`
 turns it into None before validation, so it is a cell, not a value, that is
 read that way.
 

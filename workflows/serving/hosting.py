@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from mlflow.exceptions import MlflowException
 
 from workflows.domain import data, missing, schema
-from workflows.domain.serving import as_table_cells
+from workflows.domain.request import as_table_cells
 from workflows.serving.errors import HostingError
 
 if TYPE_CHECKING:
