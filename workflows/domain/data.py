@@ -6,6 +6,7 @@ Sources: the embedded demo (`builtin:breast_cancer`), `synthetic:<rows>`
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,9 +128,23 @@ def synthetic(rows: int, contract: Contract, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
-def read_table(source: str, contract: Contract | None = None) -> pd.DataFrame:
+@dataclass(frozen=True)
+class CsvText:
+    """A CSV held in memory, such as a `text/csv` request body: `read_table` reads
+    it exactly as a .csv file of the contract (dialect, missing cells, types);
+    its messages name it by `name` where they would name a file."""
+
+    data: bytes
+    name: str = "the request body"
+
+    def __repr__(self) -> str:  # the messages say f"{source!r}: ..."
+        return repr(self.name)
+
+
+def read_table(source: str | CsvText, contract: Contract | None = None) -> pd.DataFrame:
     """Read a CSV file, a Parquet file or a folder of Parquet files (hive-partitioned
-    or not) as the team wrote it; DataLoadError says what is wrong with it.
+    or not), or CSV text in memory (CsvText), as the team wrote it; DataLoadError
+    says what is wrong with it.
 
     With a contract, a CSV is read in its dialect (`table:`), only an empty cell
     or the column's own `missing_values` is missing, and categorical, datetime
@@ -178,7 +193,7 @@ def reading(contract: Contract | None) -> Reading:
     return Reading(contract.table, contract.missing_values(), tuple(text))
 
 
-def read_with(source: str, how: Reading, nrows: int | None = None) -> pd.DataFrame:
+def read_with(source: str | CsvText, how: Reading, nrows: int | None = None) -> pd.DataFrame:
     if _is_parquet(source):
         return _read_parquet(source)
     if _suffix(source) == ".csv":
@@ -188,20 +203,30 @@ def read_with(source: str, how: Reading, nrows: int | None = None) -> pd.DataFra
     )
 
 
-def _suffix(source: str) -> str:
+def _suffix(source: str | CsvText) -> str:
+    if isinstance(source, CsvText):
+        return ".csv"
     return Path(source.split("?", 1)[0]).suffix.lower()
 
 
-def _is_parquet(source: str) -> bool:
+def _is_parquet(source: str | CsvText) -> bool:
+    if isinstance(source, CsvText):
+        return False
     return _suffix(source) in (".parquet", ".pq") or Path(source).is_dir()
 
 
-def _csv(source: str, how: Reading, **kwargs) -> pd.DataFrame:
+def _opened(source: str | CsvText):
+    """What pandas.read_csv reads: the path, or a fresh stream over text in memory
+    (the header and the rows are read by two calls)."""
+    return io.BytesIO(source.data) if isinstance(source, CsvText) else source
+
+
+def _csv(source: str | CsvText, how: Reading, **kwargs) -> pd.DataFrame:
     import pandas as pd
 
     names = header(source, how.table)
     options = csv_options(how, names)
-    return grouped_numbers(pd.read_csv(source, **options, **kwargs), how)
+    return grouped_numbers(pd.read_csv(_opened(source), **options, **kwargs), how)
 
 
 def csv_options(how: Reading, names: list[str]) -> dict:
@@ -265,13 +290,13 @@ def grouped_numbers(frame: pd.DataFrame, how: Reading) -> pd.DataFrame:
     return frame
 
 
-def header(source: str, table: TableFormat) -> list[str]:
+def header(source: str | CsvText, table: TableFormat) -> list[str]:
     """The header as written, checked: no name twice (pandas renames a second "a"
     to "a.1" silently), and a delimiter that matches the file."""
     import pandas as pd
 
     first = _reading(
-        source, table, pd.read_csv, source, header=None, nrows=1, dtype=str,
+        source, table, pd.read_csv, _opened(source), header=None, nrows=1, dtype=str,
         sep=table.delimiter, encoding=table.encoding, keep_default_na=False,
     )  # fmt: skip
     names = [str(n) for n in first.iloc[0].tolist()] if len(first) else []

@@ -12,6 +12,11 @@ marker for it, the one the model's Pipeline treats as missing:
     categorical  text or NaN                     (an unseen category is the model's business)
     boolean      True / False or NaN             (never False: that is a value)
 
+A request's `""` (or a column's own `missing_values` token) is missing too, as
+the CSV make score reads holds it: workflows/domain/request.py `as_table_cells`
+turns it into None before validation, so it is a cell, not a value, that is
+read that way.
+
 Before this, a served boolean left empty was cast to False by MLflow's schema
 enforcement while batch scoring kept it missing: two answers for one row.
 """

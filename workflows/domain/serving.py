@@ -11,14 +11,8 @@ previous model back. The alias it stands for is recorded in an annotation.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from workflows.domain.names import check_dns_label
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from workflows.domain.contract import Contract
 
 PORT = 8080  # the scoring server's port in the pod
 SERVICE_PORT = 80
@@ -185,92 +179,3 @@ def reapplicable(live: dict) -> dict:
         "metadata": kept,
         "spec": live["spec"],
     }
-
-
-# Every contract kind (a date travels as its ISO text, as in the table).
-_JSON_TYPES = {
-    "numeric": "number",
-    "categorical": "string",
-    "boolean": "boolean",
-    "datetime": "string",
-}
-
-
-def codes_as_text(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """A request's rows with each whole number in a categorical column written as
-    the text a CSV holds for it (4 and 4.0 -> "4"), so a JSON body and a table to
-    score give the same code the same answer. JSON has one kind of number, so a
-    code sent as 4 is the code "4"; a fraction (4.5) and every other value are
-    left as they are, for validation to name. `frame` itself is not changed."""
-    import numbers
-
-    def as_code(value):
-        if isinstance(value, bool) or not isinstance(value, numbers.Number):
-            return value
-        if isinstance(value, numbers.Integral):
-            return str(int(value))
-        if isinstance(value, numbers.Real) and float(value).is_integer():
-            return str(int(value))
-        return value
-
-    columns = [n for n in contract.of_kind("categorical") if n in frame.columns]
-    if not columns:
-        return frame
-    out = frame.copy()
-    for name in columns:
-        column = out[name]
-        if column.dtype == object or column.dtype.kind in "iuf":
-            out[name] = column.astype(object).map(as_code)
-    return out
-
-
-def answer_description(contract: Contract) -> str:
-    """What POST /invocations answers for each row, by the contract's task."""
-    from workflows.domain.model import output_columns
-
-    columns = ", ".join(output_columns(contract.task, contract.labels))
-    return f"{contract.task} model of {contract.target!r}: rows in; per row out: {columns}."
-
-
-def request_schema(contract: Contract) -> dict:
-    """The OpenAPI requestBody of POST /invocations: MLflow's `dataframe_records`
-    and `dataframe_split`, each column with its kind and whether it may be missing."""
-    columns = {}
-    for feature in contract.features:
-        kind = {"type": _JSON_TYPES[feature.kind]}
-        may = "may be missing (null)" if feature.missing else "never missing"
-        columns[feature.name] = {
-            **({"anyOf": [kind, {"type": "null"}]} if feature.missing else kind),
-            "description": f"{feature.kind}; {may}",
-        }
-    names = contract.feature_names
-    records = {
-        "type": "array",
-        "items": {"type": "object", "properties": columns, "required": names},
-    }
-    split = {
-        "type": "object",
-        "properties": {
-            "columns": {"type": "array", "items": {"type": "string", "enum": names}},
-            "data": {
-                "type": "array",
-                "items": {"type": "array", "prefixItems": list(columns.values())},
-            },
-        },
-        "required": ["columns", "data"],
-    }
-    body = {
-        "oneOf": [
-            {
-                "type": "object",
-                "properties": {"dataframe_records": records},
-                "required": ["dataframe_records"],
-            },
-            {
-                "type": "object",
-                "properties": {"dataframe_split": split},
-                "required": ["dataframe_split"],
-            },
-        ]
-    }
-    return {"required": True, "content": {"application/json": {"schema": body}}}

@@ -32,7 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 
-from workflows.domain.serving import answer_description, request_schema
+from workflows.domain.request import answer_description, request_schema
 from workflows.serving.batching import Batcher
 from workflows.serving.errors import HostingError
 from workflows.serving.hosting import VERSION_HEADER, Host, score, score_parsed, to_json

@@ -1,7 +1,9 @@
 """Serve `@<domain>` in this process and follow the alias when the pipeline moves it.
 
 Every request goes through MLflow's own request handling (`scoring_server.invocations`:
-content types, JSON/CSV parsing into a DataFrame, the JSON answer). The rows then
+content types, JSON parsing into a DataFrame, the JSON answer), but for a text/csv
+body, which is read as `make score` reads a CSV file (data.read_table in the
+contract's dialect; MLflow's reader is pandas.read_csv's defaults). The rows then
 meet the same code as batch scoring (workflows/steps/scoring.py): the data
 contract's validation (`schema.validate_request`), one marker per kind for a
 missing value (`missing.model_rows`) and the model the registry loads with our
@@ -26,6 +28,7 @@ The HTTP side, limits included, is workflows/serving/app.py.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -38,8 +41,8 @@ from typing import TYPE_CHECKING
 
 from mlflow.exceptions import MlflowException
 
-from workflows.domain import missing, schema
-from workflows.domain.serving import codes_as_text
+from workflows.domain import data, missing, schema
+from workflows.domain.request import as_table_cells
 from workflows.serving.errors import HostingError
 
 if TYPE_CHECKING:
@@ -83,7 +86,7 @@ class _ContractModel:
                 "send rows as dataframe_split or dataframe_records", error_code="BAD_REQUEST"
             )
         contract = self.served.contract
-        data = codes_as_text(data, contract)  # a code sent as 4 is the code "4"
+        data = as_table_cells(data, contract)  # "" is missing, 4 the code "4", as in a CSV
         try:
             schema.validate_request(data, contract)
         except schema.DataValidationError as err:
@@ -121,7 +124,10 @@ def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
     from mlflow.pyfunc import scoring_server
 
     try:
-        result = scoring_server.invocations(body, content_type, _ContractModel(served), None)
+        if _media_type(content_type) == scoring_server.CONTENT_TYPE_CSV:
+            result = _table_invocations(served, body, content_type)
+        else:
+            result = scoring_server.invocations(body, content_type, _ContractModel(served), None)
     except Refused as err:
         return 400, {"error_code": "BAD_REQUEST", "message": err.refusal, "columns": err.columns}
     except MlflowException as err:
@@ -132,6 +138,44 @@ def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
     document = json.loads(result.response)
     document["model_version"] = served.version
     return 200, document
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _table_invocations(served: Served, body: bytes, content_type: str):
+    """`invocations` for a text/csv body, read as `make score` reads a CSV file:
+    data.read_table in the contract's `table:` dialect (delimiter, decimal mark,
+    thousands), with only its missing cells missing and its text columns as
+    written. MLflow's reader is pandas.read_csv's defaults (commas, "NA" missing,
+    "007" the number 7). The body is in the contract's encoding unless the
+    Content-Type names a charset. Then the same checks and model as any request."""
+    from mlflow.protos.databricks_pb2 import BAD_REQUEST
+    from mlflow.pyfunc import scoring_server
+
+    contract = served.contract
+    _, _, charset = content_type.partition("charset=")
+    if charset.strip():
+        encoding = charset.split(";", 1)[0].strip().strip('"')
+        contract = dataclasses.replace(
+            contract, table=dataclasses.replace(contract.table, encoding=encoding)
+        )
+    try:
+        rows = data.read_table(data.CsvText(body), contract)
+    except data.DataLoadError as err:
+        raise MlflowException(str(err), error_code=BAD_REQUEST) from None
+    try:
+        predictions = _ContractModel(served).predict(rows)
+    except MlflowException:  # a refusal: worded by `score`
+        raise
+    except Exception as err:  # as `invocations` answers a model that fails: 400, no trace
+        raise MlflowException(
+            f"the model failed on these rows ({type(err).__name__})", error_code=BAD_REQUEST
+        ) from None
+    text = io.StringIO()
+    scoring_server.predictions_to_json(predictions, text)
+    return scoring_server.InvocationsResponse(text.getvalue(), 200, "application/json")
 
 
 def score_parsed(served: Served, document: dict) -> dict | None:

@@ -382,3 +382,26 @@ def test_a_table_written_in_any_dialect_is_sniffed_and_read_back(dialect, number
         path.write_bytes(buffer.getvalue().encode(encoding))
         read = read_with(str(path), Reading(table, text=("town", "y")))
     pd.testing.assert_frame_equal(read, frame, check_dtype=False)
+
+
+def test_csv_text_in_memory_is_read_as_the_same_bytes_in_a_file(tmp_path):
+    """A text/csv request body (make serve) and a .csv file (make score) holding the
+    same bytes are read alike: dialect, missing cells, text kept as written, types;
+    a problem names the text as it would name the file."""
+    from workflows.domain.contract import Contract, Feature, TableFormat
+    from workflows.domain.data import CsvText, DataLoadError, read_table
+
+    features = (
+        Feature("n", "numeric", True, ("?",)), Feature("c", "categorical", True),
+        Feature("b", "boolean", True), Feature("d", "datetime", True),
+    )  # fmt: skip
+    table = TableFormat(delimiter=";", decimal=",", thousands=".")
+    contract = Contract("y", "p", "n", features, table=table)
+    body = b"n;c;b;d;y\n1.234,5;007;true;2024-03-01;p\n?;NA;;;n\n"
+    path = tmp_path / "rows.csv"
+    path.write_bytes(body)
+    from_text = read_table(CsvText(body), contract)
+    pd.testing.assert_frame_equal(from_text, read_table(str(path), contract))
+    assert from_text["n"].tolist()[0] == 1234.5 and from_text["c"].tolist() == ["007", "NA"]
+    with pytest.raises(DataLoadError, match=r"^'the request body': the header"):
+        read_table(CsvText(b"n,c,b,d,y\n1,x,true,2024-03-01,p\n"), contract)

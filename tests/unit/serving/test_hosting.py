@@ -54,3 +54,37 @@ def test_a_version_that_fails_its_check_is_refused_once_and_the_old_one_keeps_se
     assert registry.downloads == ["models:/m/4"]
     registry.target = "3"  # moved back to what is served: nothing to do
     assert host.check_alias() is None and host.served is SERVED
+
+
+class Echo:
+    """A model that answers each row with its cells: shows what a body was read as."""
+
+    def predict(self, rows):
+        import pandas as pd
+
+        return pd.DataFrame({"a": rows["a"].to_numpy(), "c": rows["c"].to_numpy()})
+
+
+def test_a_csv_body_is_read_in_the_contracts_dialect_encoding_and_missing_cells():
+    """MLflow's reader (pandas.read_csv's defaults) split `;` rows on commas, read
+    "007" as 7 and "NA" as missing; make score reads the contract's way."""
+    import math
+
+    from workflows.domain.contract import TableFormat
+    from workflows.serving.hosting import score
+
+    features = (Feature("a", "numeric", True, ("?",)), Feature("c", "categorical", False))
+    table = TableFormat(delimiter=";", decimal=",", encoding="latin-1")
+    served = Served("3", Echo(), Contract("y", "p", "n", features, table=table))
+    text = "a;c\n1,5;café\n?;007\n;NA\n"
+    for body, content_type in (
+        (text.encode("latin-1"), "text/csv"),  # the contract's encoding
+        (text.encode("utf-8"), "text/csv; charset=utf-8"),  # the one the client names
+    ):
+        status, answer = score(served, body, content_type)
+        assert status == 200, answer
+        rows = answer["predictions"]
+        assert [r["c"] for r in rows] == ["café", "007", "NA"]
+        assert rows[0]["a"] == 1.5 and all(math.isnan(r["a"]) for r in rows[1:])
+    status, answer = score(served, b"a,c\n1.5,x\n", "text/csv")
+    assert status == 400 and "'the request body'" in answer["message"], answer
