@@ -41,17 +41,22 @@ def as_table_cells(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     changed; it is returned as it is when no cell changes (no copy)."""
     import pandas as pd
 
-    tokens = contract.missing_values()
+    if not frame.columns.is_unique:  # a column named twice: validation says so
+        return frame
+    # The dtypes first: a request's 30 number columns then cost no pandas Series.
+    dtypes = dict(zip(frame.columns.tolist(), frame.dtypes.tolist(), strict=True))
     as_text = set(contract.of_kind("categorical") + contract.of_kind("datetime"))
+    tokens = None
     changed = {}
     for feature in contract.features:
-        column = frame.get(feature.name)
-        if column is None or column.ndim != 1:  # absent or named twice: validation says so
+        if feature.name not in dtypes:  # absent: validation says so
             continue
         text = feature.name in as_text
-        kind = column.dtype.kind  # "O": Python objects, or pandas' text (str) dtype
+        kind = dtypes[feature.name].kind  # "O": Python objects, or pandas' text (str) dtype
         if kind != "O" and not (text and kind in "iuf"):
             continue  # numbers, true/false or timestamps only: no text, no code
+        tokens = tokens or contract.missing_values()
+        column = frame[feature.name]
         marks = tokens[feature.name]
         values = column.tolist()
         cells = [_cell(v, marks, text) for v in values]

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
 
 from workflows.domain import data, missing, schema
 from workflows.domain.request import as_table_cells
@@ -68,7 +69,7 @@ class Refused(MlflowException):
     def __init__(self, err: schema.DataValidationError):
         self.refusal = "; ".join(f"column {c!r}: {p}" for c, p in err.problems)
         self.columns = sorted(err.columns)
-        super().__init__(self.refusal, error_code="BAD_REQUEST")
+        super().__init__(self.refusal, error_code=BAD_REQUEST)
 
 
 class _ContractModel:
@@ -83,7 +84,7 @@ class _ContractModel:
 
         if not isinstance(data, pd.DataFrame):
             raise MlflowException(
-                "send rows as dataframe_split or dataframe_records", error_code="BAD_REQUEST"
+                "send rows as dataframe_split or dataframe_records", error_code=BAD_REQUEST
             )
         contract = self.served.contract
         data = as_table_cells(data, contract)  # "" is missing, 4 the code "4", as in a CSV
@@ -151,7 +152,6 @@ def _table_invocations(served: Served, body: bytes, content_type: str):
     written. MLflow's reader is pandas.read_csv's defaults (commas, "NA" missing,
     "007" the number 7). The body is in the contract's encoding unless the
     Content-Type names a charset. Then the same checks and model as any request."""
-    from mlflow.protos.databricks_pb2 import BAD_REQUEST
     from mlflow.pyfunc import scoring_server
 
     contract = served.contract

@@ -5,6 +5,8 @@ is tests/integration/test_serving_parity.py."""
 
 from __future__ import annotations
 
+import json
+
 from workflows.domain.contract import Contract, Feature
 from workflows.serving.hosting import MAX_MESSAGE, Host, Served, short_message
 
@@ -88,3 +90,16 @@ def test_a_csv_body_is_read_in_the_contracts_dialect_encoding_and_missing_cells(
         assert rows[0]["a"] == 1.5 and all(math.isnan(r["a"]) for r in rows[1:])
     status, answer = score(served, b"a,c\n1.5,x\n", "text/csv")
     assert status == 400 and "'the request body'" in answer["message"], answer
+
+
+def test_a_json_body_that_is_not_a_table_is_a_400_not_a_server_error():
+    """`inputs` and `instances` parse to arrays, not rows: the client's mistake, so
+    a 400 that says what to send (MLflow made a 500 of the text code "BAD_REQUEST")."""
+    from workflows.serving.hosting import score
+
+    features = (Feature("a", "numeric", True), Feature("c", "categorical", False))
+    served = Served("3", Echo(), Contract("y", "p", "n", features))
+    for document in ({"inputs": [[1.0, "x"]]}, {"instances": [[1.0, "x"]]}):
+        status, answer = score(served, json.dumps(document).encode(), "application/json")
+        assert status == 400, answer
+        assert "dataframe_split" in answer["message"]
