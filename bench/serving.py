@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -359,14 +360,71 @@ def measure(runs: int) -> dict:
         bodies = store / "bodies.json"
         bodies.write_text(json.dumps({case: example_rows(store, n) for case, n in CASES.items()}))
         expected = expected_probabilities(store, example_rows(store, 1))
-        servers = {}
         port = free_port()
-        for name, command in candidates(store, port).items():
-            print(f"serving: {name} ...", file=sys.stderr, flush=True)
-            servers[name] = measure_candidate(command, port, env, bodies, expected)
+        found = candidates(store, port)
+        rounds: dict[str, list[dict]] = {name: [] for name in found}
+        # Alternating order, round by round: a machine that gets busier or quieter
+        # meanwhile weighs on every candidate alike.
+        for index in range(runs):
+            order = list(found) if index % 2 == 0 else list(found)[::-1]
+            for name in order:
+                print(f"serving, run {index + 1}/{runs}: {name} ...", file=sys.stderr, flush=True)
+                rounds[name].append(measure_candidate(found[name], port, env, bodies, expected))
         print("serving: load across an alias switch ...", file=sys.stderr, flush=True)
         moved = switch(store, env, json.dumps(example_rows(store, 1)).encode())
-    return {"load_before": os.getloadavg(), "servers": servers, "switch": moved}
+    servers = {name: median_record(records) for name, records in rounds.items()}
+    return {
+        "runs": runs,
+        "load_before": os.getloadavg(),
+        "servers": servers,
+        "ratios": paired_ratios(rounds),
+        "switch": moved,
+    }
+
+
+def median_record(records: list[dict]) -> dict:
+    """Field by field, the median of the runs that did not fail; the first
+    failure when every run failed."""
+    ok = [r for r in records if "error" not in r]
+    if not ok:
+        return records[0]
+    merged: dict = {}
+    for key, value in ok[0].items():
+        values = [r[key] for r in ok]
+        if isinstance(value, dict):
+            merged[key] = median_record(values)
+        elif key == "errors":  # a failed request in any run counts
+            merged[key] = max(values)
+        elif isinstance(value, int) and len(set(values)) == 1:  # a status, a count
+            merged[key] = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = statistics.median(values)
+        else:
+            merged[key] = value
+    return merged
+
+
+def paired_ratios(rounds: dict[str, list[dict]]) -> dict[str, dict[str, float]]:
+    """`make serve` against each other candidate, 1-row case, run by run: the
+    median of its req/s over theirs and of its CPU per request over theirs."""
+    ours_name = next(iter(rounds))
+    ratios = {}
+    for name, records in list(rounds.items())[1:]:
+        pairs = [
+            (a["load"]["1 row"], b["load"]["1 row"])
+            for a, b in zip(rounds[ours_name], records, strict=True)
+            if "error" not in a and "error" not in b
+        ]
+        if pairs:
+            ratios[name] = {
+                "requests_per_second": statistics.median(
+                    a["requests_per_second"] / b["requests_per_second"] for a, b in pairs
+                ),
+                "cpu_ms_per_request": statistics.median(
+                    a["cpu_ms_per_request"] / b["cpu_ms_per_request"] for a, b in pairs
+                ),
+            }
+    return ratios
 
 
 def _load_test(port: int, bodies: Path, server: int) -> dict:
@@ -454,7 +512,8 @@ def _hammer(
 
 def report(result: dict) -> str:
     lines = [
-        f"serving (load average {result['load_before'][0]:.1f} at the end): "
+        f"serving, medians of {result.get('runs', 1)} alternating run(s) "
+        f"(load average {result['load_before'][0]:.1f} at the end): "
         f"{THREADS} keep-alive clients on loopback, up to {REQUESTS} requests or "
         f"{TIME_CAP:.0f} s per case",
         f"  {'server':<50} {'start s':>7} {'case':<9} {'req/s':>7} {'p50 ms':>7} "
@@ -485,6 +544,14 @@ def report(result: dict) -> str:
                 f"  {name:<50} {big['status']:>6} {big['seconds']:6.2f} "
                 f"{big['others']['p99_ms']:7.1f} {quiet:9.1f} {big['peak_growth_mb']:8.1f}"
             )
+    ratios = result.get("ratios", {})
+    if ratios:
+        lines += ["", "make serve against each, 1 row, paired per run (median ratio):"]
+        lines += [
+            f"  {name:<50} req/s {r['requests_per_second']:5.2f}x  "
+            f"CPU per request {r['cpu_ms_per_request']:5.2f}x"
+            for name, r in ratios.items()
+        ]
     moved = result["switch"]
     to_new = moved["run_start_to_new_version_seconds"]
     lines += [
