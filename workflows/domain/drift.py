@@ -3,11 +3,10 @@
 Evidently's `Report` with the metrics of its `DataDriftPreset` compares each
 feature of the scored rows with the reference sample logged at training (its
 own test per column, chosen by type and size) and gives the share of drifted
-columns. `DRIFT_LIMIT`
-turns that share into `drift_detected`. The model's answers (label and
-probabilities, or the prediction) are compared the same way, in a report of
-their own: they say whether what the model does has moved, whatever the
-features did. No Flyte, no MLflow.
+columns. `DRIFT_LIMIT` turns that share into `drift_detected`. The model's
+answers (label and probabilities, or the prediction) are compared the same way,
+in a report of their own: they say whether what the model does has moved,
+whatever the features did. No Flyte, no MLflow.
 """
 
 from __future__ import annotations

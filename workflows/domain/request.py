@@ -41,27 +41,34 @@ def as_table_cells(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     changed; it is returned as it is when no cell changes (no copy)."""
     import pandas as pd
 
-    if not frame.columns.is_unique:  # a column named twice: validation says so
+    from workflows.domain.schema import column_dtypes
+
+    dtypes = column_dtypes(frame)
+    if dtypes is None:  # a column named twice: validation says so
         return frame
-    # The dtypes first: a request's 30 number columns then cost no pandas Series.
-    dtypes = dict(zip(frame.columns.tolist(), frame.dtypes.tolist(), strict=True))
     as_text = set(contract.of_kind("categorical") + contract.of_kind("datetime"))
-    tokens = None
+    # Columns of numbers, true/false or timestamps only hold no text and no code;
+    # an absent column is validation's to name.
+    read = [
+        (feature.name, feature.name in as_text)
+        for feature in contract.features
+        if feature.name in dtypes
+        and (
+            dtypes[feature.name].kind == "O"  # Python objects, or pandas' text (str) dtype
+            or (feature.name in as_text and dtypes[feature.name].kind in "iuf")
+        )
+    ]
+    if not read:
+        return frame
+    tokens = contract.missing_values()
     changed = {}
-    for feature in contract.features:
-        if feature.name not in dtypes:  # absent: validation says so
-            continue
-        text = feature.name in as_text
-        kind = dtypes[feature.name].kind  # "O": Python objects, or pandas' text (str) dtype
-        if kind != "O" and not (text and kind in "iuf"):
-            continue  # numbers, true/false or timestamps only: no text, no code
-        tokens = tokens or contract.missing_values()
-        column = frame[feature.name]
-        marks = tokens[feature.name]
+    for name, text in read:
+        column = frame[name]
+        marks = tokens[name]
         values = column.tolist()
         cells = [_cell(v, marks, text) for v in values]
         if any(c is not v for c, v in zip(cells, values, strict=True)):
-            changed[feature.name] = pd.Series(cells, index=column.index, dtype=object)
+            changed[name] = pd.Series(cells, index=column.index, dtype=object)
     if not changed:
         return frame
     out = frame.copy()
