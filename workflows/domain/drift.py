@@ -196,6 +196,13 @@ def _read(metrics: list[dict]) -> tuple[float, list[ColumnDrift]]:
     return share, columns
 
 
+def import_evidently() -> None:
+    """Import what `report` needs from Evidently (~3 s on a 2-core machine), ahead
+    of the report: a worker process calls it when it starts."""
+    _pandas3_compatible()
+    import evidently.metrics  # noqa: F401  (also imports the Report and Dataset)
+
+
 def _pandas3_compatible() -> None:
     """Evidently 0.7.23 imports `infer_dtype_from_object`, which pandas 3 removed,
     in a legacy test module that DataDriftPreset never calls: give the import the

@@ -1,0 +1,52 @@
+"""`make score`'s drift worker: the report computed in another process is the
+report computed here, and its refusals reach the caller unchanged."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.tools import missing
+from workflows.domain.contract import Contract, Feature
+from workflows.domain.drift import report
+from workflows.steps.scoring import drift_worker
+
+
+@pytest.fixture(scope="module")
+def tables():
+    if importlib.util.find_spec("evidently") is None:
+        missing("evidently is not installed: uv sync --group drift")
+    features = (
+        *(Feature(f"x{i}", "numeric", True) for i in range(3)),
+        Feature("colour", "categorical", False),
+    )
+    contract = Contract("y", 1, 0, features)
+    rng = np.random.default_rng(7)
+
+    def table(shift: float) -> pd.DataFrame:
+        frame = pd.DataFrame(rng.normal(size=(500, 3)), columns=["x0", "x1", "x2"])
+        frame["x1"] += shift
+        frame["colour"] = rng.choice(["red", "NA"], size=500)
+        frame.loc[:10, "x2"] = np.nan
+        return frame
+
+    return table(0.0), table(1.5), contract
+
+
+def test_the_worker_reports_what_the_report_gives_here(tables):
+    reference, current, contract = tables
+    here = report(reference, current, contract, 0.3)
+
+    with drift_worker() as report_drift:
+        there = report_drift(reference, current, contract, 0.3)
+
+    assert there.drifted == here.drifted == ["x1"]
+    assert (there.share, there.columns, there.skipped) == (here.share, here.columns, here.skipped)
+    assert there.detected == here.detected
+
+
+def test_a_refusal_in_the_worker_reaches_the_caller_as_it_was_raised(tables):
+    reference, current, contract = tables
+    with drift_worker() as report_drift, pytest.raises(ValueError, match="drift_limit"):
+        report_drift(reference, current, contract, 1.5)
