@@ -70,6 +70,7 @@ def draft_contract(
     task: str | None = None,
 ) -> int:
     from workflows.domain import contract as data_contract
+    from workflows.domain import data as tables
     from workflows.domain.data import DataLoadError
     from workflows.domain.draft import DraftError, draft
     from workflows.settings import CONTRACT_FILE, PROJECT_ROOT
@@ -79,6 +80,7 @@ def draft_contract(
     path = Path(output or os.environ.get("CONTRACT") or CONTRACT_FILE)
     try:
         frame, evidence = _read(data)
+        tables.with_rows(frame, data)
         contract, decisions = draft(
             frame, target, positive, _source(data, path), evidence, task or None
         )

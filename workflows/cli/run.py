@@ -79,11 +79,30 @@ def _run(settings, gate) -> int:
             quality_gate=settings.gate,
         )
     except Exception as err:  # flytekit wraps task errors: show the one that caused it
-        return refuse_failed_run(err, settings.tracking_uri)
+        code = refuse_failed_run(err, settings.tracking_uri)
+        hint = gate_hint(err, gate)
+        if hint:
+            print(hint, file=sys.stderr)
+        return code
     finally:
         TIMINGS["total"] = time.perf_counter() - _START
     print(summary(settings, deployment, gate))
     return 0
+
+
+def gate_hint(err: BaseException, gate) -> str:
+    """An indented line saying which setting moves the bar, when the run stopped
+    at the quality gate `gate`; "" for any other refusal."""
+    from workflows.domain.errors import find_pipeline_error
+    from workflows.domain.gate import QualityGateError
+
+    if not isinstance(find_pipeline_error(err), QualityGateError):
+        return ""
+    if gate.source == "min_auc":
+        setting = "MIN_AUC=<number>"
+    else:
+        setting = f"GATE='{gate.metric}{gate.direction}<number>'"
+    return f"  to move the bar: make run {setting}"
 
 
 def unused_min_auc(min_auc: str, gate, task: str) -> str:

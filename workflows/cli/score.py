@@ -47,10 +47,9 @@ def score(data: str, output: str) -> int:
     from workflows.steps import scoring
 
     try:
+        source = scoring.table_to_score(settings, data or settings.data)
         with step("score"), scoring.drift_worker() as report_drift:
-            result, _ = scoring.score(
-                settings, data or settings.data, output, report_drift=report_drift
-            )
+            result, _ = scoring.score(settings, source, output, report_drift=report_drift)
     except Exception as err:  # the step's own refusal, or the tracking server gone
         return refuse_failed_run(err, settings.tracking_uri)
     print(

@@ -47,6 +47,27 @@ def load(source: str, contract: Contract | None = None, seed: int = 0) -> pd.Dat
     return read_table(source, contract)
 
 
+def check_found(source: str) -> str:
+    """`source`, or DataLoadError when it is a local path with nothing there: said
+    before anything slow (loading a model) rather than at the first read."""
+    local = source not in ("", BUILTIN) and "://" not in source
+    if local and not source.startswith(SYNTHETIC_PREFIX) and not Path(source).exists():
+        raise _no_such_file(source)
+    return source
+
+
+def _no_such_file(source: str) -> DataLoadError:
+    return DataLoadError(f"{source!r}: no such file")
+
+
+def with_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """`frame`, or DataLoadError when it has no rows (a header only): nothing in it
+    to learn from or draft a contract from, whatever its columns say."""
+    if not len(frame):
+        raise DataLoadError(f"{source!r}: the table has no rows")
+    return frame
+
+
 def demo() -> pd.DataFrame:
     """569 rows: 30 numeric measurements and `diagnosis` (malignant / benign)."""
     from sklearn.datasets import load_breast_cancer
@@ -323,7 +344,7 @@ def _reading(source: str, table: TableFormat | None, reader, *args, **kwargs) ->
     except DataLoadError:
         raise
     except FileNotFoundError:
-        raise DataLoadError(f"{source!r}: no such file") from None
+        raise _no_such_file(source) from None
     except pd.errors.EmptyDataError:
         raise DataLoadError(f"{source!r}: the file is empty (no header, no rows)") from None
     except UnicodeDecodeError as err:
@@ -462,7 +483,7 @@ def sniff(source: str) -> TableFormat:
         with open(source, "rb") as file:
             head = file.read(SNIFF_BYTES)
     except FileNotFoundError:
-        raise DataLoadError(f"{source!r}: no such file") from None
+        raise _no_such_file(source) from None
     return sniff_text(head)
 
 

@@ -73,7 +73,7 @@ def score(
     from workflows.gateways.registry import Registry
 
     contract = data_contract.load(settings.contract_path)
-    source = data.resolve_source(source, contract, settings.contract_path)
+    source = table_to_score(settings, source, contract)
     registry = Registry(settings)
     version = registry.alias_target(settings.domain)
     if version is None:
@@ -144,6 +144,13 @@ def score(
     finally:
         partial.unlink(missing_ok=True)
     return result, report.html
+
+
+def table_to_score(settings: Settings, source: str, contract=None) -> str:
+    """`source` ("" = the contract's own) as a path or URI to read; DataLoadError
+    when it is a local file that is not there, before anything slow is started."""
+    contract = contract or data_contract.load(settings.contract_path)
+    return data.check_found(data.resolve_source(source, contract, settings.contract_path))
 
 
 @contextlib.contextmanager

@@ -77,7 +77,8 @@ def prepare(
     """Load `source` ("" = the contract's own), validate it, split it stratified."""
     contract = data_contract.load(contract_path)
     source = data.resolve_source(source, contract, contract_path)
-    frame = schema.validate(data.load(source, contract, seed), contract, contract_path)
+    table = data.with_rows(data.load(source, contract, seed), source)
+    frame = schema.validate(table, contract, contract_path)
     # Rows the model cannot tell apart (same features) are one group: were copies on
     # both sides, the test would score rows the model has seen, with their labels.
     groups = data.row_groups(frame, contract.feature_names)

@@ -32,3 +32,18 @@ def test_a_table_outside_the_project_is_noted(tmp_path, capsys, inside, noted):
     source = data_contract.load(project / "contract.yaml").source
     assert Path(source).is_absolute() is noted
     assert (NOTE in capsys.readouterr().out) is noted
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_table_with_no_rows_is_refused_as_such(tmp_path, capsys, suffix):
+    """Found by a new user: a header-only file was refused for its target ("must
+    hold two distinct values ... it holds 0"), not for having no rows."""
+    path = tmp_path / f"t{suffix}"
+    empty = pd.DataFrame({"x": pd.Series([], dtype=float), "y": pd.Series([], dtype=str)})
+    empty.to_csv(path, index=False) if suffix == ".csv" else empty.to_parquet(path)
+
+    assert draft_contract(str(path), "y", None, str(tmp_path / "contract.yaml")) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "has no rows" in err and str(path) in err
+    assert not (tmp_path / "contract.yaml").exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.cli.run import header, summary
+from workflows.cli.run import gate_hint, header, summary
+from workflows.domain.gate import Gate, QualityGateError
 from workflows.settings import Settings
 from workflows.steps.training import Deployment
 
@@ -46,3 +47,19 @@ def test_a_min_auc_that_does_not_gate_the_run_is_named_not_ignored(min_auc, gate
     assert note.endswith(said) if said else note == ""
     if said:
         assert note.startswith("note: MIN_AUC=0.8 is not used")
+
+
+@pytest.mark.parametrize(
+    ("gate", "said"),
+    [
+        (Gate("roc_auc", ">=", 0.95, "min_auc"), "make run MIN_AUC=<number>"),
+        (Gate("rmse", "<=", 12.5, "GATE"), "make run GATE='rmse<=<number>'"),
+        (Gate("r2", ">=", 0.5, "default"), "make run GATE='r2>=<number>'"),
+    ],
+)
+def test_a_gate_refusal_says_which_setting_moves_the_bar(gate, said):
+    """Found by a new user: the refusal named the bar but not how to change it."""
+    refused = RuntimeError("task failed")
+    refused.__cause__ = QualityGateError(0.8, gate)
+    assert gate_hint(refused, gate).strip() == f"to move the bar: {said}"
+    assert gate_hint(RuntimeError("another refusal"), gate) == ""

@@ -50,3 +50,22 @@ def test_a_refusal_in_the_worker_reaches_the_caller_as_it_was_raised(tables):
     reference, current, contract = tables
     with drift_worker() as report_drift, pytest.raises(ValueError, match="drift_limit"):
         report_drift(reference, current, contract, 1.5)
+
+
+def test_a_table_that_is_not_there_is_named_before_the_model_is_looked_up(tmp_path):
+    """Found by a new user: `make score DATA=/nope.csv` said so only after loading
+    the model, 12 s later; an empty store (no model) shows which comes first."""
+    from workflows.domain import contract as data_contract
+    from workflows.domain.data import DataLoadError
+    from workflows.settings import Settings
+    from workflows.steps.scoring import score
+
+    contract_path = tmp_path / "contract.yaml"
+    contract = Contract("y", "yes", "no", (Feature("x", "numeric", False),))
+    contract_path.write_text(data_contract.dump(contract, {}, "schema.json"), encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    settings = Settings.from_env({"MLFLOW_TRACKING_URI": store, "CONTRACT": str(contract_path)})
+
+    with pytest.raises(DataLoadError, match=r"nope\.csv'?: no such file"):
+        score(settings, str(tmp_path / "nope.csv"), str(tmp_path / "out.parquet"))
+    assert not (tmp_path / "out.parquet").exists()
