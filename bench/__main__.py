@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent / ".bench" / "results.json"
-REPEATED = ("pipeline", "serving")  # parts that take --runs
+REPEATED = ("pipeline", "serving", "scoring")  # parts that take --runs
 PARTS = tuple(p for p in ("pipeline", "serving", "scale", "scoring") if (HERE / f"{p}.py").exists())
 
 
@@ -39,7 +39,7 @@ def main() -> None:
         if part not in parts:
             continue
         module = importlib.import_module(f"bench.{part}")
-        # scale and scoring run once per size: a 1M-row run is long enough on its own.
+        # scale runs once per size: a 1M-row pipeline is long enough on its own.
         results[part] = module.measure(args.runs) if part in REPEATED else module.measure()
         results[part]["measured"] = _when_and_where()
         print(module.report(results[part]) + "\n", flush=True)

@@ -46,34 +46,49 @@ def _run(command: list[str], env: dict) -> tuple[str, float, float]:
     return log, time.perf_counter() - started, usage.ru_maxrss / 1024
 
 
-def measure(sizes: tuple[int, ...] = SIZES) -> dict:
-    results = []
+def measure(runs: int = 1, sizes: tuple[int, ...] = SIZES) -> dict:
+    """Each size scored `runs` times, the sizes in turn; the medians per size (the
+    first `make score` of a store also creates its scoring experiment)."""
+    import statistics
+
+    runs_of: dict[int, list[dict]] = {rows: [] for rows in sizes}
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as folder:
         env = run_env(Path(folder))
         print("scoring: training the model to score with ...", file=sys.stderr, flush=True)
         _run([sys.executable, "-m", "workflows", "run"], env)
         for rows in sizes:
-            print(f"scoring: {rows:,} rows ...", file=sys.stderr, flush=True)
-            data = Path(folder) / f"{rows}.parquet"
             # In a process of its own: Linux counts a forked child's peak memory
             # from the parent's, and this one would then hold the 1M-row table.
-            make = f"from bench.scoring import _table; _table({rows}, {str(data)!r})"
+            make = f"from bench.scoring import _table; _table({rows}, {str(_data(folder, rows))!r})"
             _run([sys.executable, "-c", make], env)
-            command = [sys.executable, "-m", "workflows", "score", "--data", str(data),
-                       "--output", str(Path(folder) / f"{rows}-scores.parquet")]  # fmt: skip
-            log, wall, peak = _run(command, env)
-            scored = re.search(r"scored: +(\d+) rows in ([0-9.]+) s", log)
-            results.append(
-                {"rows": int(scored.group(1)), "loop_s": float(scored.group(2)),
-                 "total_s": wall, "peak_rss_mb": peak}
-            )  # fmt: skip
-    return {"cpus": os.cpu_count(), "row_group": ROW_GROUP, "sizes": results}
+        for run in range(runs):
+            for rows in sizes:
+                print(f"scoring, run {run + 1}/{runs}: {rows:,} rows", file=sys.stderr, flush=True)
+                data = str(_data(folder, rows))
+                command = [sys.executable, "-m", "workflows", "score", "--data", data,
+                           "--output", f"{data}.scores"]  # fmt: skip
+                log, wall, peak = _run(command, env)
+                scored = re.search(r"scored: +(\d+) rows in ([0-9.]+) s", log)
+                runs_of[rows].append(
+                    {"rows": int(scored.group(1)), "loop_s": float(scored.group(2)),
+                     "total_s": wall, "peak_rss_mb": peak}
+                )  # fmt: skip
+    results = [
+        {key: statistics.median(r[key] for r in measured) for key in measured[0]}
+        | {"rows": rows, "total_s_runs": [r["total_s"] for r in measured]}
+        for rows, measured in runs_of.items()
+    ]
+    return {"cpus": os.cpu_count(), "row_group": ROW_GROUP, "runs": runs, "sizes": results}
+
+
+def _data(folder: str, rows: int) -> Path:
+    return Path(folder) / f"{rows}.parquet"
 
 
 def report(result: dict) -> str:
     lines = [
         f"scoring: make score on Parquet ({result['cpus']} CPUs, row groups of "
-        f"{result['row_group']:,} rows)",
+        f"{result['row_group']:,} rows), medians of {result.get('runs', 1)} run(s)",
         f"  {'rows':>10} {'loop s':>8} {'rows/s':>10} {'total s':>8} {'peak MB':>8}",
     ]
     for size in result["sizes"]:
