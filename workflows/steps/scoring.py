@@ -157,8 +157,8 @@ def table_to_score(settings: Settings, source: str, contract=None) -> str:
 def drift_worker() -> Iterator[DriftReporter]:
     """drift.report, run by a worker process that imports Evidently as soon as it
     starts, while this one imports MLflow and scikit-learn, loads the model and
-    scores: on two cores, a 1,000-row `make score` takes ~7 s, not ~10 s (on one
-    core, the same time). The worker stops when the block ends."""
+    scores: on two cores, ~3 s less of a 1,000-row `make score` (on one core, about
+    the same time). The worker stops when the block ends."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
