@@ -193,6 +193,7 @@ class Registry:
 
     @functools.cached_property
     def client(self) -> MlflowClient:
+        import_model_format()  # before mlflow: see there
         import mlflow
 
         mlflow.set_tracking_uri(self.settings.tracking_uri)
@@ -446,6 +447,19 @@ class Registry:
                 f"{model_uri}: holds types outside the allow-list: {sorted(untrusted)}"
             )
         return local
+
+
+def import_model_format() -> None:
+    """Import skops, the format every model here is saved in, in a process that
+    has not imported MLflow yet: every use of the registry saves or loads one.
+
+    At import, skops lists the types it trusts and looks each scipy ufunc up in
+    every module loaded so far (a ufunc has no `__module__`); after MLflow's ~1,000
+    modules, that search costs more. Measured in 5 paired runs: importing both,
+    CPU median 4.0 s (MLflow first) -> 3.2 s; a whole 1,000-row `make score`,
+    8 pairs, 0.94x CPU and 0.96x wall.
+    """
+    import skops.io  # noqa: F401
 
 
 def skops_file(local: Path, model_uri: str = "") -> Path:

@@ -271,7 +271,9 @@ def serve_in_process(
     Raises ServeError when the alias points nowhere, HostingError when the version
     cannot be loaded or the port is taken, Stopped when a signal came first.
     """
-    from workflows.gateways.registry import Registry
+    from workflows.gateways.registry import Registry, import_model_format
+
+    import_model_format()  # before hosting imports mlflow
     from workflows.serving import app, hosting
 
     registry = Registry(settings)
