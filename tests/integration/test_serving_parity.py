@@ -442,7 +442,7 @@ def test_a_table_with_a_header_and_no_rows_is_one_clear_refusal(trained):
     settings, _, folder = trained
     source = folder / "header-only.csv"
     _row().iloc[:0].to_csv(source, index=False)
-    with pytest.raises(scoring.ScoringError, match="no rows"):
+    with pytest.raises(data.DataLoadError, match=r"header-only\.csv'?: the table has no rows$"):
         scoring.score(settings, str(source), str(folder / "none.parquet"))
     assert not (folder / "none.parquet").exists()
 

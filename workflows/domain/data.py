@@ -50,21 +50,48 @@ def load(source: str, contract: Contract | None = None, seed: int = 0) -> pd.Dat
 def check_found(source: str) -> str:
     """`source`, or DataLoadError when it is a local path with nothing there: said
     before anything slow (loading a model) rather than at the first read."""
-    local = source not in ("", BUILTIN) and "://" not in source
-    if local and not source.startswith(SYNTHETIC_PREFIX) and not Path(source).exists():
+    if _is_local_file(source) and not Path(source).exists():
         raise _no_such_file(source)
     return source
+
+
+def check_has_rows(source: str, contract: Contract) -> str:
+    """`source`, or DataLoadError when it is a local file with no row to read (a
+    header only, or nothing at all): said from its first row, before anything slow."""
+    if not _is_local_file(check_found(source)):
+        return source
+    if _is_parquet(source):
+        empty = _parquet_dataset(source).count_rows() == 0
+    else:
+        first = next(chunks(source, contract, 1), None)  # pandas: a header only reads as 0 rows
+        empty = first is None or not len(first)
+    if empty:
+        raise no_rows(source)
+    return source
+
+
+def _is_local_file(source: str) -> bool:
+    return (
+        source not in ("", BUILTIN)
+        and "://" not in source
+        and not source.startswith(SYNTHETIC_PREFIX)
+    )
 
 
 def _no_such_file(source: str) -> DataLoadError:
     return DataLoadError(f"{source!r}: no such file")
 
 
+def no_rows(source: str) -> DataLoadError:
+    """The one refusal of a table with no rows (a header only), whatever reads it."""
+    return DataLoadError(f"{source!r}: the table has no rows")
+
+
 def with_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """`frame`, or DataLoadError when it has no rows (a header only): nothing in it
     to learn from or draft a contract from, whatever its columns say."""
     if not len(frame):
-        raise DataLoadError(f"{source!r}: the table has no rows")
+        raise no_rows(source)
     return frame
 
 

@@ -102,7 +102,7 @@ def score(
             _scored_chunks(source, contract, settings, model, version, chunk_rows, sample),
         )
         if not rows:
-            raise ScoringError(f"{source}: the table has no rows to score (a header only)")
+            raise data.no_rows(source)  # a remote table, not read before the model
         seconds = time.perf_counter() - started
         note(
             f"scored {rows} rows with v{version} in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)"
@@ -148,9 +148,12 @@ def score(
 
 def table_to_score(settings: Settings, source: str, contract=None) -> str:
     """`source` ("" = the contract's own) as a path or URI to read; DataLoadError
-    when it is a local file that is not there, before anything slow is started."""
+    when it is a local file that is not there or holds no rows, before anything slow
+    is started."""
     contract = contract or data_contract.load(settings.contract_path)
-    return data.check_found(data.resolve_source(source, contract, settings.contract_path))
+    return data.check_has_rows(
+        data.resolve_source(source, contract, settings.contract_path), contract
+    )
 
 
 @contextlib.contextmanager

@@ -69,3 +69,37 @@ def test_a_table_that_is_not_there_is_named_before_the_model_is_looked_up(tmp_pa
     with pytest.raises(DataLoadError, match=r"nope\.csv'?: no such file"):
         score(settings, str(tmp_path / "nope.csv"), str(tmp_path / "out.parquet"))
     assert not (tmp_path / "out.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("header.csv", "x,y\n", "the table has no rows"),
+        ("blank.csv", "", "the file is empty"),
+        ("header.parquet", None, "the table has no rows"),
+    ],
+)
+def test_a_table_with_no_rows_is_refused_before_the_model_is_looked_up(
+    tmp_path, name, content, says
+):
+    """Found by a new user: `make score` of a header-only file said so only after
+    loading the model (8-26 s); an empty store (no model) shows which comes first."""
+    from workflows.domain import contract as data_contract
+    from workflows.domain.data import DataLoadError
+    from workflows.settings import Settings
+    from workflows.steps.scoring import score
+
+    contract_path = tmp_path / "contract.yaml"
+    contract = Contract("y", "yes", "no", (Feature("x", "numeric", False),))
+    contract_path.write_text(data_contract.dump(contract, {}, "schema.json"), encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    settings = Settings.from_env({"MLFLOW_TRACKING_URI": store, "CONTRACT": str(contract_path)})
+    source = tmp_path / name
+    if content is None:
+        pd.DataFrame({"x": pd.Series([], dtype=float)}).to_parquet(source)
+    else:
+        source.write_text(content, encoding="utf-8")
+
+    with pytest.raises(DataLoadError, match=rf"{name}'?: {says}"):
+        score(settings, str(source), str(tmp_path / "out.parquet"))
+    assert not (tmp_path / "out.parquet").exists()
