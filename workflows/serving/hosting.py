@@ -86,6 +86,8 @@ class _ContractModel:
             raise MlflowException(
                 "send rows as dataframe_split or dataframe_records", error_code=BAD_REQUEST
             )
+        if not len(data):  # else the model's own error, or every column named missing
+            raise MlflowException("the request has no rows", error_code=BAD_REQUEST)
         contract = self.served.contract
         data = as_table_cells(data, contract)  # "" is missing, 4 the code "4", as in a CSV
         try:

@@ -103,3 +103,23 @@ def test_a_json_body_that_is_not_a_table_is_a_400_not_a_server_error():
         status, answer = score(served, json.dumps(document).encode(), "application/json")
         assert status == 400, answer
         assert "dataframe_split" in answer["message"]
+
+
+def test_a_request_with_no_rows_is_a_400_that_says_so():
+    """Found by a new user: a header-only CSV body was answered "the model failed
+    on these rows (ValueError)", and `"dataframe_records": []` named every column
+    as missing. The model is a real scikit-learn one: it refuses 0 rows itself."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    from workflows.serving.hosting import score
+
+    model = LogisticRegression().fit(pd.DataFrame({"a": [0.0, 1.0]}), ["n", "p"])
+    served = Served("3", model, CONTRACT)
+    for body, content_type in (
+        (b"a\n", "text/csv"),
+        (b'{"dataframe_split": {"columns": ["a"], "data": []}}', "application/json"),
+        (b'{"dataframe_records": []}', "application/json"),
+    ):
+        status, answer = score(served, body, content_type)
+        assert (status, answer["message"]) == (400, "the request has no rows"), body
