@@ -69,6 +69,7 @@ class Deployment:
     promoted: bool = True  # False: the champion kept the alias (see `outcome`)
     candidate: str = ""  # the version this run registered
     outcome: str = ""  # the champion/challenger verdict, both ROC AUCs in it
+    moved: bool = True  # False: the alias was already on `version` (a rerun)
 
 
 def prepare(
@@ -348,7 +349,7 @@ def deploy(
     outcome = verdict.reason if verdict else ""
     return Deployment(
         model.name, model.version, alias, uri, previous or "", checked_by,
-        candidate=model.version, outcome=outcome,
+        candidate=model.version, outcome=outcome, moved=moved,
     )  # fmt: skip
 
 

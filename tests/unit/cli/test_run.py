@@ -10,8 +10,10 @@ from workflows.settings import Settings
 from workflows.steps.training import Deployment
 
 
-def _deployment(previous: str) -> Deployment:
-    return Deployment("m", "2", "development", "models:/m@development", previous, "in-process")
+def _deployment(previous: str, moved: bool = True) -> Deployment:
+    return Deployment(
+        "m", "2", "development", "models:/m@development", previous, "in-process", moved=moved
+    )
 
 
 @pytest.mark.parametrize(("previous", "shown"), [("", "(previous: none)"), ("1", "(previous: v1)")])
@@ -20,6 +22,15 @@ def test_the_summary_names_the_previous_version_or_none(previous, shown):
     printed = summary(settings, _deployment(previous))
     assert shown in printed
     assert "v-" not in printed and "vnone" not in printed
+
+
+def test_a_rerun_that_left_the_alias_where_it_was_does_not_say_it_moved():
+    """Found by a new user: a rerun reusing v2 printed "@development -> v2" as if
+    the alias had just moved there."""
+    settings = Settings.from_env({"MLFLOW_TRACKING_URI": "sqlite:///tmp/x.db"})
+    assert "alias:    @development -> v2 (previous: v1)" in summary(settings, _deployment("1"))
+    kept = summary(settings, _deployment("1", moved=False))
+    assert "alias:    @development already on v2 (previous: v1)" in kept
 
 
 def test_the_tracking_store_is_printed_once_per_run():
