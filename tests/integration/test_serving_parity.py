@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from tests.integration.services import free_port
 from workflows.domain import contract as data_contract
-from workflows.domain import data, missing, schema
+from workflows.domain import data, drift, missing, schema
 from workflows.domain.contract import Contract, Feature, TableFormat
 from workflows.domain.request import as_table_cells
 from workflows.domain.training import TrainParams
@@ -457,6 +457,18 @@ def test_drift_skips_an_empty_column_and_names_it(trained, capsys):
     result, _ = scoring.score(settings, str(source), str(out))
     assert out.exists() and result.run_id
     assert "amount" in capsys.readouterr().err
+
+
+def test_drift_on_few_rows_comes_with_a_caveat(trained, capsys):
+    """Found by a new user: 5 scored rows gave "93% of features drifted" with
+    nothing to say that so few rows cannot show a distribution."""
+    settings, _, folder = trained
+    few = pd.concat([_row()] * 5, ignore_index=True)
+    _score(settings, folder, few, "five-rows")
+    assert "drift: only 5 rows were scored" in capsys.readouterr().err
+    enough = pd.concat([_row()] * drift.FEW_ROWS, ignore_index=True)
+    _score(settings, folder, enough, "enough-rows")
+    assert "rows were scored" not in capsys.readouterr().err
 
 
 def test_scores_run_and_report_appear_together_or_not_at_all(trained, monkeypatch):

@@ -26,12 +26,26 @@ DEFAULT_DRIFT_LIMIT = 0.5
 # table the report looks at: enough for the per-column tests, bounded in size
 # whatever the table's size (a uniform sample).
 SAMPLE_ROWS = 5_000
+# Fewer scored rows than this hold too little of each distribution for its test:
+# five copies of one customer "drift" in nearly every column. The verdict stands;
+# `few_rows_caveat` says how little it rests on.
+FEW_ROWS = 100
 
 
 def check_drift_limit(limit: float) -> float:
     if not 0.0 <= limit <= 1.0:  # `not` also refuses NaN
         raise ValueError(f"drift_limit must be in [0, 1], got {limit}")
     return limit
+
+
+def few_rows_caveat(rows: int) -> str:
+    """A note for a report on fewer than FEW_ROWS scored rows; "" for more."""
+    if rows >= FEW_ROWS:
+        return ""
+    return (
+        f"drift: only {rows} rows were scored: too few to show how a column is "
+        f"distributed (drift says little under {FEW_ROWS} rows)"
+    )
 
 
 @dataclass(frozen=True)

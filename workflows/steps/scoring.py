@@ -112,6 +112,8 @@ def score(
             f"drift: {report.share:.0%} of features drifted (limit {report.limit:.0%})"
             + (f": {', '.join(report.drifted)}" if report.drifted else "")
         )
+        if caveat := drift.few_rows_caveat(rows):
+            note(caveat)
         if report.skipped:
             note(f"drift: not computed for {', '.join(report.skipped)} (no values to compare)")
         if report.predictions:
