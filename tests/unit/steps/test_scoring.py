@@ -52,22 +52,27 @@ def test_a_refusal_in_the_worker_reaches_the_caller_as_it_was_raised(tables):
         report_drift(reference, current, contract, 1.5)
 
 
-def test_a_table_that_is_not_there_is_named_before_the_model_is_looked_up(tmp_path):
-    """Found by a new user: `make score DATA=/nope.csv` said so only after loading
-    the model, 12 s later; an empty store (no model) shows which comes first."""
+def _no_model_yet(tmp_path):
+    """Settings of a project with a one-feature contract and an empty store: a
+    refusal that comes before the model is looked up is the only one it can get."""
     from workflows.domain import contract as data_contract
-    from workflows.domain.data import DataLoadError
     from workflows.settings import Settings
-    from workflows.steps.scoring import score
 
     contract_path = tmp_path / "contract.yaml"
     contract = Contract("y", "yes", "no", (Feature("x", "numeric", False),))
     contract_path.write_text(data_contract.dump(contract, {}, "schema.json"), encoding="utf-8")
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    settings = Settings.from_env({"MLFLOW_TRACKING_URI": store, "CONTRACT": str(contract_path)})
+    return Settings.from_env({"MLFLOW_TRACKING_URI": store, "CONTRACT": str(contract_path)})
+
+
+def test_a_table_that_is_not_there_is_named_before_the_model_is_looked_up(tmp_path):
+    """Found by a new user: `make score DATA=/nope.csv` said so only after loading
+    the model, 12 s later; an empty store (no model) shows which comes first."""
+    from workflows.domain.data import DataLoadError
+    from workflows.steps.scoring import score
 
     with pytest.raises(DataLoadError, match=r"nope\.csv'?: no such file"):
-        score(settings, str(tmp_path / "nope.csv"), str(tmp_path / "out.parquet"))
+        score(_no_model_yet(tmp_path), str(tmp_path / "nope.csv"), str(tmp_path / "out.parquet"))
     assert not (tmp_path / "out.parquet").exists()
 
 
@@ -83,17 +88,10 @@ def test_a_table_with_no_rows_is_refused_before_the_model_is_looked_up(
     tmp_path, name, content, says
 ):
     """Found by a new user: `make score` of a header-only file said so only after
-    loading the model (8-26 s); an empty store (no model) shows which comes first."""
-    from workflows.domain import contract as data_contract
+    loading the model (8-26 s)."""
     from workflows.domain.data import DataLoadError
-    from workflows.settings import Settings
     from workflows.steps.scoring import score
 
-    contract_path = tmp_path / "contract.yaml"
-    contract = Contract("y", "yes", "no", (Feature("x", "numeric", False),))
-    contract_path.write_text(data_contract.dump(contract, {}, "schema.json"), encoding="utf-8")
-    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    settings = Settings.from_env({"MLFLOW_TRACKING_URI": store, "CONTRACT": str(contract_path)})
     source = tmp_path / name
     if content is None:
         pd.DataFrame({"x": pd.Series([], dtype=float)}).to_parquet(source)
@@ -101,5 +99,5 @@ def test_a_table_with_no_rows_is_refused_before_the_model_is_looked_up(
         source.write_text(content, encoding="utf-8")
 
     with pytest.raises(DataLoadError, match=rf"{name}'?: {says}"):
-        score(settings, str(source), str(tmp_path / "out.parquet"))
+        score(_no_model_yet(tmp_path), str(source), str(tmp_path / "out.parquet"))
     assert not (tmp_path / "out.parquet").exists()
