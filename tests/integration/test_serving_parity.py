@@ -438,6 +438,20 @@ def test_an_all_empty_boolean_column_scores_as_missing_or_is_refused_by_name(tra
     assert refused.value.columns == {"active"}
 
 
+def test_a_refusal_names_the_first_row_at_fault_even_chunks_later(trained):
+    """Found by a new user: a bad row of a large table was placed only "in rows
+    1-100000"; here the pieces are 10 rows and the bad row is the 17th."""
+    settings, _, folder = trained
+    frame = pd.concat([_row()] * 16 + [_row(active=None)] + [_row()] * 8, ignore_index=True)
+    source = folder / "bad-row-17.csv"
+    frame.to_csv(source, index=False)
+    with pytest.raises(schema.DataValidationError) as refused:
+        scoring.score(settings, str(source), str(folder / "bad.parquet"), chunk_rows=10)
+    assert f"first at row 17 of {source}," in str(refused.value)
+    assert refused.value.columns == {"active"}
+    assert not (folder / "bad.parquet").exists()
+
+
 def test_a_table_with_a_header_and_no_rows_is_one_clear_refusal(trained):
     settings, _, folder = trained
     source = folder / "header-only.csv"

@@ -9,6 +9,7 @@ problem and up to three example values.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from workflows.domain.errors import PipelineError
@@ -97,6 +98,43 @@ def validate_request(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     the features are required (ignored columns and the target may come along and are
     left out by the model); any other column is refused by name, as in batch scoring."""
     return _validate_piece(frame, contract, contract.feature_names, "")
+
+
+def first_row_at_fault(frame: pd.DataFrame, contract: Contract) -> int | None:
+    """The 1-based position in `frame` (rows to score) of the first row with one of
+    the problems `validate(..., scoring=True)` finds in the whole of it: the end of
+    the shortest leading slice that shows one. None when `frame` passes, or when its
+    columns themselves are at fault (no row is). Found by bisection, about
+    log2(rows) checks of slices, on the path of a refusal only.
+
+    A problem counts by its column and its words, not its counts and examples;
+    a slice's problems that the whole does not have are not faults: a number
+    column read as text because one cell is "abc" holds "numbers stored as
+    text" in every slice without that cell."""
+    found = _problem_kinds(frame, contract)
+    if not found or _problem_kinds(frame.iloc[:0], contract):
+        return None
+
+    def refused(rows: int) -> bool:
+        return bool(_problem_kinds(frame.iloc[:rows], contract) & found)
+
+    passes, fails = 0, len(frame)  # a slice that shows a problem is a prefix of the next
+    while fails - passes > 1:
+        middle = (passes + fails) // 2
+        passes, fails = (passes, middle) if refused(middle) else (middle, fails)
+    return fails
+
+
+def _problem_kinds(frame: pd.DataFrame, contract: Contract) -> set[tuple[str, str]]:
+    """(column, problem without its count and examples) of each problem found."""
+    try:
+        _validate_for_scoring(frame, contract, "")
+    except DataValidationError as err:
+        return {
+            (column, re.sub(r"^\d+ ", "", problem).split("e.g.")[0])
+            for column, problem in err.problems
+        }
+    return set()
 
 
 def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str) -> pd.DataFrame:

@@ -193,9 +193,13 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
         try:
             schema.validate(chunk, contract, settings.contract_path, scoring=True)
         except schema.DataValidationError as err:
-            raise schema.DataValidationError(
-                err.problems, f"(in rows {seen + 1}-{seen + len(chunk)} of {source})"
-            ) from None
+            row = schema.first_row_at_fault(chunk, contract)
+            where = (
+                f"(first at row {seen + row:,} of {source}, counting from 1 under the header)"
+                if row
+                else f"(in rows {seen + 1:,}-{seen + len(chunk):,} of {source})"
+            )
+            raise schema.DataValidationError(err.problems, where) from None
         seen += len(chunk)
         features = missing.model_rows(chunk, contract)
         predicted = model.predict(features)

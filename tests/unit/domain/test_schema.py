@@ -4,7 +4,7 @@ every problem is named with its column, and nothing is coerced."""
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.domain.strategies import contracts_and_tables
@@ -387,3 +387,41 @@ def test_the_block_check_of_numbers_never_passes_what_the_full_check_refuses(spe
     for name in _clean_numbers(frame, features):
         feature = next(f for f in features if f.name == name)
         assert _feature_problems(frame[name], feature, True) == []
+
+
+@examples
+@given(contracts_and_tables(), st.data())
+def test_the_first_row_at_fault_is_the_first_bad_cell_wherever_it_is(drawn, data):
+    """Rows to score are checked in pieces of 100,000: a refusal said only "in
+    rows 1-100000", where a team needs the row to fix."""
+    from workflows.domain.schema import first_row_at_fault
+
+    contract, frame = drawn
+    frame = frame.drop(columns=contract.target)
+    assert first_row_at_fault(frame, contract) is None  # nothing at fault
+    strict = [f.name for f in contract.features if not f.missing]
+    numeric = contract.of_kind("numeric")
+    assume(strict + numeric)
+    rows = data.draw(st.lists(st.integers(0, len(frame) - 1), min_size=1, max_size=3))
+    for row in rows:  # a cell missing where it may not be, or text in a number column
+        column = data.draw(st.sampled_from(strict + numeric))
+        frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = None if column in strict else "n/a"
+    assert first_row_at_fault(frame, contract) == min(rows) + 1
+
+
+def test_a_number_column_read_as_text_names_the_row_of_its_word():
+    """A CSV's number column with one word in it is read as text: every other
+    cell is then a "number stored as text", which is no fault of its own row."""
+    from workflows.domain.schema import first_row_at_fault
+
+    contract = Contract("y", 1, 0, (Feature("a", "numeric", False), Feature("b", "numeric", True)))
+    frame = pd.DataFrame({"a": ["1.5", "2", "abc", "4"], "b": [1.0, None, 2.0, 3.0]})
+    assert first_row_at_fault(frame, contract) == 3
+
+
+def test_no_row_is_named_when_the_columns_themselves_are_at_fault():
+    from workflows.domain.schema import first_row_at_fault
+
+    contract = Contract("y", 1, 0, (Feature("a", "numeric", False),))
+    assert first_row_at_fault(pd.DataFrame({"b": [1.0, 2.0]}), contract) is None
