@@ -37,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
         # Refuse before training, not after: deploy checks again (it is the real guard).
         check_promotion(settings.domain, settings.git_ref)
         TrainParams.from_json(settings.estimator, settings.params, 0)
-        task = contract.load(settings.contract_path).task
+        loaded = contract.load(settings.contract_path)
+        check_target(os.environ.get("TARGET", ""), loaded.target, settings.contract_path)
+        task = loaded.task
         gate = gate_for(settings.gate, settings.min_auc, task, DEFAULT_GATE)
         require_reachable(settings.tracking_uri)
     except (
@@ -57,6 +59,20 @@ def run(args: argparse.Namespace) -> int:
     if args.timings:
         _write_timings(args.timings)
     return code
+
+
+def check_target(asked: str, target: str, contract_path: str) -> None:
+    """ContractError when TARGET= (a setting of `make contract`) names another
+    column than the contract's target: `make run` trains on the contract's, and a
+    TARGET it did not use must not pass in silence."""
+    from workflows.domain.contract import ContractError
+
+    if asked and asked != target:
+        raise ContractError(
+            f"TARGET={asked!r}, but {contract_path} says the target is {target!r}: make run "
+            f"trains on the contract's target; to train on {asked!r}, redraft the contract "
+            f"(make contract DATA=<table> TARGET={asked}) and review it"
+        )
 
 
 def _run(settings, gate) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflows.cli.run import gate_hint, header, summary
+from workflows.cli.run import check_target, gate_hint, header, summary
 from workflows.domain.gate import Gate, QualityGateError
 from workflows.settings import Settings
 from workflows.steps.training import Deployment
@@ -74,3 +74,17 @@ def test_a_gate_refusal_says_which_setting_moves_the_bar(gate, said):
     refused.__cause__ = QualityGateError(0.8, gate)
     assert gate_hint(refused, gate).strip() == f"to move the bar: {said}"
     assert gate_hint(RuntimeError("another refusal"), gate) == ""
+
+
+def test_a_target_other_than_the_contracts_is_refused_not_ignored():
+    """Found by a new user: `make run TARGET=turnout` exited 0 having trained on the
+    contract's target `vote`, saying nothing."""
+    from workflows.domain.contract import ContractError
+
+    check_target("", "vote", "contract.yaml")  # not set: the contract's target
+    check_target("vote", "vote", "contract.yaml")  # the same column: nothing to say
+    with pytest.raises(ContractError) as refused:
+        check_target("turnout", "vote", "contract.yaml")
+    said = str(refused.value)
+    assert "TARGET='turnout'" in said and "'vote'" in said
+    assert "make contract DATA=<table> TARGET=turnout" in said
