@@ -478,7 +478,10 @@ def test_drift_on_few_rows_comes_with_a_caveat(trained, capsys):
     nothing to say that so few rows cannot show a distribution."""
     settings, _, folder = trained
     few = pd.concat([_row()] * 5, ignore_index=True)
-    _score(settings, folder, few, "five-rows")
+    source = folder / "five-rows.csv"
+    few.to_csv(source, index=False)
+    result, _ = scoring.score(settings, str(source), str(folder / "five-rows.parquet"))
+    assert result.drift_share > result.drift_limit and not result.drift_detected
     assert "drift: only 5 rows were scored" in capsys.readouterr().err
     enough = pd.concat([_row()] * drift.FEW_ROWS, ignore_index=True)
     _score(settings, folder, enough, "enough-rows")

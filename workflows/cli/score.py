@@ -43,6 +43,7 @@ def score(data: str, output: str) -> int:
         f"tracking: {settings.tracking_uri}",
         file=sys.stderr,
     )
+    from workflows.domain.drift import FEW_ROWS
     from workflows.progress import step
     from workflows.steps import scoring
 
@@ -59,6 +60,11 @@ def score(data: str, output: str) -> int:
         f"output:   {output}\n"
         f"drift:    {result.drift_share:.0%} of features drifted (limit "
         f"{result.drift_limit:.0%}); drift_detected={str(result.drift_detected).lower()}"
+        + (
+            f" ({result.rows} rows are too few to judge; {FEW_ROWS} or more are needed)"
+            if result.rows < FEW_ROWS
+            else ""
+        )
         + (f"\ndrifted:  {', '.join(result.drifted)}" if result.drifted else "")
         + f"\nreport:   MLflow run {result.run_id} (drift/report.html)"
     )

@@ -27,8 +27,9 @@ DEFAULT_DRIFT_LIMIT = 0.5
 # whatever the table's size (a uniform sample).
 SAMPLE_ROWS = 5_000
 # Fewer scored rows than this hold too little of each distribution for its test:
-# five copies of one customer "drift" in nearly every column. The verdict stands;
-# `few_rows_caveat` says how little it rests on.
+# five copies of one customer "drift" in nearly every column. On so few rows the
+# report is still made, but drift is not detected (nothing retrains on it), and
+# `few_rows_caveat` says why.
 FEW_ROWS = 100
 
 
@@ -44,7 +45,7 @@ def few_rows_caveat(rows: int) -> str:
         return ""
     return (
         f"drift: only {rows} rows were scored: too few to show how a column is "
-        f"distributed (drift says little under {FEW_ROWS} rows)"
+        f"distributed, so drift_detected stays false ({FEW_ROWS} rows or more are needed)"
     )
 
 
@@ -65,6 +66,7 @@ class DriftResult:
     html: str = ""
     skipped: list[str] = field(default_factory=list)  # features with no value to compare
     predictions: list[ColumnDrift] = field(default_factory=list)  # the answer's columns
+    rows: int | None = None  # scored rows compared; None: not known
 
     @property
     def predictions_drifted(self) -> list[str]:
@@ -72,7 +74,8 @@ class DriftResult:
 
     @property
     def detected(self) -> bool:
-        return self.share > self.limit
+        """The share is over the limit, on enough rows to show it (FEW_ROWS)."""
+        return self.share > self.limit and (self.rows is None or self.rows >= FEW_ROWS)
 
     @property
     def drifted(self) -> list[str]:
@@ -138,7 +141,7 @@ def report(
             [c for c in answers if c == LABEL], limit,
         )  # fmt: skip
         html += more
-    return DriftResult(share, limit, columns, html, skipped, predictions)
+    return DriftResult(share, limit, columns, html, skipped, predictions, len(current))
 
 
 def _drift(

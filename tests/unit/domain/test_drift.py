@@ -47,6 +47,17 @@ def test_drift_is_detected_when_the_share_exceeds_the_limit():
     assert DriftResult(0.6, 0.5).detected and not DriftResult(0.5, 0.5).detected
 
 
+def test_drift_is_never_detected_on_fewer_rows_than_can_show_it():
+    """Found by a new user: 5 scored rows gave drift_detected=true (86%), which a
+    scheduled scoring run with RETRAIN_ON_DRIFT would act on."""
+    from workflows.domain.drift import FEW_ROWS, few_rows_caveat
+
+    assert not DriftResult(0.9, 0.5, rows=FEW_ROWS - 1).detected
+    assert DriftResult(0.9, 0.5, rows=FEW_ROWS).detected
+    assert "drift_detected stays false" in few_rows_caveat(FEW_ROWS - 1)
+    assert few_rows_caveat(FEW_ROWS) == ""
+
+
 @settings(deadline=None, max_examples=1)
 @given(st.just(None))
 def test_evidently_flags_exactly_the_shifted_columns(_):
