@@ -12,7 +12,6 @@ in a text column they stay categories and the reviewer is told.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -167,11 +166,15 @@ def draft(
         why = f"{len(classes)} labels: {examples(classes)}{' ...' * (len(classes) > 3)}; {why_task}"
     else:
         why = why_task
-    decisions = [Decision(target, "target", why, review=_rare_labels(frame[target], task))]
     missing_rows = int(frame[target].isna().sum())
-    if missing_rows:
-        unlabelled = f"; {missing_rows} row(s) have no label: remove them"
-        decisions[0] = dataclasses.replace(decisions[0], why=decisions[0].why + unlabelled)
+    unlabelled = (
+        f"{missing_rows} row(s) have no label, which make run refuses: remove them "
+        "or give them their label"
+        if missing_rows
+        else ""
+    )
+    review = "; ".join(note for note in (unlabelled, _rare_labels(frame[target], task)) if note)
+    decisions = [Decision(target, "target", why, review=review)]
     features, ignore = [], {}
     for name in names:
         if name == target:

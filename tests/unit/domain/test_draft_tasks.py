@@ -81,6 +81,14 @@ def test_each_task_fixture_contract_is_what_the_draft_gives(shape):
     assert drafted == data_contract.load(fixtures.contract_path(shape))
 
 
+def test_rows_with_no_label_are_named_for_review():
+    """Found by a new user: carData Chile's 168 rows with no `vote` were left out of
+    "Review first", and the first make run refused them."""
+    labels = ["Y"] * 60 + ["N"] * (ROWS - 67) + [None] * 7
+    _, decisions = draft(frame(labels), "y")
+    assert "7 row(s) have no label, which make run refuses" in decisions[0].review
+
+
 def test_labels_too_rare_for_the_run_are_named_for_review():
     """Found by a new user: Cars93's 'Van' (9 rows) was drafted without a word, and
     the first make run refused it (min_rows_per_class 10)."""
