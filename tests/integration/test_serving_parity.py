@@ -263,6 +263,7 @@ def test_served_and_scored_refuse_the_same_rows_naming_the_same_columns(trained,
     with pytest.raises(schema.DataValidationError) as refused:
         _score(settings, folder, frame, "refused")
     assert refused.value.columns == faults
+    assert answer.get("row") == refused.value.first_row, answer  # the same first row
     assert not (folder / "refused.parquet").exists()
 
 

@@ -31,8 +31,11 @@ _NAMED = 3  # columns named on the error's first line; the lines below list all
 class DataValidationError(PipelineError, ValueError):
     """The data breaks the contract. `problems` lists (column, problem) pairs."""
 
-    def __init__(self, problems: list[tuple[str, str]], hint: str = ""):
+    def __init__(
+        self, problems: list[tuple[str, str]], hint: str = "", first_row: int | None = None
+    ):
         self.problems = problems
+        self.first_row = first_row  # 1-based, where a caller located it (first_row_at_fault)
         lines = "\n".join(f"  - column {column!r}: {problem}" for column, problem in problems)
         message = (
             f"data validation failed {_where(problems)} ({len(problems)} problem(s)):\n{lines}"
@@ -100,10 +103,13 @@ def validate_request(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
     return _validate_piece(frame, contract, contract.feature_names, "")
 
 
-def first_row_at_fault(frame: pd.DataFrame, contract: Contract) -> int | None:
-    """The 1-based position in `frame` (rows to score) of the first row with one of
-    the problems `validate(..., scoring=True)` finds in the whole of it: the end of
-    the shortest leading slice that shows one. None when `frame` passes, or when its
+def first_row_at_fault(
+    frame: pd.DataFrame, contract: Contract, request: bool = False
+) -> int | None:
+    """The 1-based position in `frame` (rows to score; request: rows sent to the
+    served model) of the first row with one of the problems `validate(...,
+    scoring=True)` (`validate_request`) finds in the whole of it: the end of the
+    shortest leading slice that shows one. None when `frame` passes, or when its
     columns themselves are at fault (no row is). Found by bisection, about
     log2(rows) checks of slices, on the path of a refusal only.
 
@@ -111,12 +117,13 @@ def first_row_at_fault(frame: pd.DataFrame, contract: Contract) -> int | None:
     a slice's problems that the whole does not have are not faults: a number
     column read as text because one cell is "abc" holds "numbers stored as
     text" in every slice without that cell."""
-    found = _problem_kinds(frame, contract)
-    if not found or _problem_kinds(frame.iloc[:0], contract):
+    check = validate_request if request else _validate_for_scoring
+    found = _problem_kinds(check, frame, contract)
+    if not found or _problem_kinds(check, frame.iloc[:0], contract):
         return None
 
     def refused(rows: int) -> bool:
-        return bool(_problem_kinds(frame.iloc[:rows], contract) & found)
+        return bool(_problem_kinds(check, frame.iloc[:rows], contract) & found)
 
     passes, fails = 0, len(frame)  # a slice that shows a problem is a prefix of the next
     while fails - passes > 1:
@@ -125,10 +132,10 @@ def first_row_at_fault(frame: pd.DataFrame, contract: Contract) -> int | None:
     return fails
 
 
-def _problem_kinds(frame: pd.DataFrame, contract: Contract) -> set[tuple[str, str]]:
-    """(column, problem without its count and examples) of each problem found."""
+def _problem_kinds(check, frame: pd.DataFrame, contract: Contract) -> set[tuple[str, str]]:
+    """(column, problem without its count and examples) of each problem `check` finds."""
     try:
-        _validate_for_scoring(frame, contract, "")
+        check(frame, contract)
     except DataValidationError as err:
         return {
             (column, re.sub(r"^\d+ ", "", problem).split("e.g.")[0])
@@ -137,7 +144,7 @@ def _problem_kinds(frame: pd.DataFrame, contract: Contract) -> set[tuple[str, st
     return set()
 
 
-def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str) -> pd.DataFrame:
+def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str = "") -> pd.DataFrame:
     required = [c for c in contract.columns if c != contract.target]
     return _validate_piece(frame, contract, required, path or "the data contract")
 

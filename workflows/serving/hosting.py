@@ -64,11 +64,15 @@ class Served:
 
 
 class Refused(MlflowException):
-    """Rows that break the contract; `refusal` names the columns, `columns` lists them."""
+    """Rows that break the contract; `refusal` names the columns and the first row
+    at fault, `columns` lists the columns, `row` is that row (1-based) or None."""
 
-    def __init__(self, err: schema.DataValidationError):
-        self.refusal = "; ".join(f"column {c!r}: {p}" for c, p in err.problems)
+    def __init__(self, err: schema.DataValidationError, row: int | None):
+        self.refusal = "; ".join(f"column {c!r}: {p}" for c, p in err.problems) + (
+            f" (first at row {row} of the request)" if row else ""
+        )
         self.columns = sorted(err.columns)
+        self.row = row
         super().__init__(self.refusal, error_code=BAD_REQUEST)
 
 
@@ -93,7 +97,7 @@ class _ContractModel:
         try:
             schema.validate_request(data, contract)
         except schema.DataValidationError as err:
-            raise Refused(err) from None
+            raise Refused(err, schema.first_row_at_fault(data, contract, request=True)) from None
         return self.served.model.predict(missing.model_rows(data, contract))
 
 
@@ -132,7 +136,8 @@ def score(served: Served, body: bytes, content_type: str) -> tuple[int, dict]:
         else:
             result = scoring_server.invocations(body, content_type, _ContractModel(served), None)
     except Refused as err:
-        return 400, {"error_code": "BAD_REQUEST", "message": err.refusal, "columns": err.columns}
+        refused = {"error_code": "BAD_REQUEST", "message": err.refusal, "columns": err.columns}
+        return 400, refused | ({"row": err.row} if err.row else {})
     except MlflowException as err:
         message = short_message(err.message)
         return err.get_http_status_code(), {"error_code": err.error_code, "message": message}

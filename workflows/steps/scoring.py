@@ -199,7 +199,8 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
                 if row
                 else f"(in rows {seen + 1:,}-{seen + len(chunk):,} of {source})"
             )
-            raise schema.DataValidationError(err.problems, where) from None
+            first = seen + row if row else None
+            raise schema.DataValidationError(err.problems, where, first) from None
         seen += len(chunk)
         features = missing.model_rows(chunk, contract)
         predicted = model.predict(features)

@@ -123,3 +123,14 @@ def test_a_request_with_no_rows_is_a_400_that_says_so():
     ):
         status, answer = score(served, body, content_type)
         assert (status, answer["message"]) == (400, "the request has no rows"), body
+
+
+def test_a_refusal_names_the_first_row_at_fault_in_the_request():
+    """Found by a new user: a 400 named the column but not which of the rows."""
+    from workflows.serving.hosting import score
+
+    served = Served("3", Echo(), CONTRACT)
+    body = {"dataframe_split": {"columns": ["a"], "data": [[1.0], [2.0], [None], [None]]}}
+    status, answer = score(served, json.dumps(body).encode(), "application/json")
+    assert (status, answer["columns"], answer["row"]) == (400, ["a"], 3), answer
+    assert answer["message"].endswith("(first at row 3 of the request)")
