@@ -187,6 +187,22 @@ def test_a_run_below_the_gate_changes_nothing(store, wide):
     assert registry_state(store) == before
 
 
+def test_the_training_run_records_the_gates_verdict(store, wide):
+    """Found by a new user: a run the gate refused was stored as FINISHED with
+    nothing to say that the gate refused it."""
+
+    def newest_verdict() -> str:
+        experiments = [e.experiment_id for e in store.client.search_experiments()]
+        runs = store.client.search_runs(experiments, order_by=["attributes.start_time DESC"])
+        return runs[0].data.tags.get("quality_gate", "")
+
+    run(data=wide, seed=1)
+    assert newest_verdict().startswith("passed: roc_auc")
+    with pytest.raises(QualityGateError):
+        run(data=wide, seed=4, min_auc=0.9999)
+    assert newest_verdict().startswith("refused: roc_auc") and "roc_auc>=0.9999" in newest_verdict()
+
+
 def test_bad_data_fails_in_prepare_and_logs_nothing(store, tmp_path, monkeypatch):
     contract_path, data = fixtures.case("biopsy", tmp_path)
     monkeypatch.setenv("CONTRACT", contract_path)

@@ -77,7 +77,7 @@ def gate(
     result: training.TrainResult, min_auc: float, quality_gate: str = ""
 ) -> training.TrainResult:
     with step("gate"):
-        return training.gate(result, min_auc, quality_gate)
+        return training.gate(result, min_auc, quality_gate, _settings())
 
 
 @task(**_sized("register"))

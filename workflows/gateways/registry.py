@@ -313,6 +313,10 @@ class Registry:
         for key, value in metrics.items():
             self.client.log_metric(run_id, key, value)
 
+    def tag_run(self, run_id: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_tag(run_id, key, value)
+
     def version_contract(self, version: str) -> Contract:
         """The data contract the version's run trained on (its contract.yaml)."""
         import mlflow

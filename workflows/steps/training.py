@@ -15,7 +15,13 @@ from workflows.domain import contract as data_contract
 from workflows.domain import data, schema
 from workflows.domain.challenge import Verdict, comparable, decide
 from workflows.domain.drift import SAMPLE_ROWS
-from workflows.domain.gate import METRICS, check_gate_value, gate_for, parse_gate
+from workflows.domain.gate import (
+    METRICS,
+    QualityGateError,
+    check_gate_value,
+    gate_for,
+    parse_gate,
+)
 from workflows.domain.leakage import possible_leaks
 from workflows.domain.promotion import check_promotion, version_label
 from workflows.domain.training import TrainParams
@@ -199,18 +205,36 @@ def _with_answers(rows: pd.DataFrame, model) -> pd.DataFrame:
     return pd.concat([rows, answers], axis=1)
 
 
-def gate(result: TrainResult, min_auc: float, gate: str = "") -> TrainResult:
+GATE_TAG = "quality_gate"  # the training run's tag: "passed: ..." or "refused: ..."
+
+
+def gate(
+    result: TrainResult, min_auc: float, gate: str = "", settings: Settings | None = None
+) -> TrainResult:
     """Pass the result on when it meets the gate: GATE (`gate`) when set, else
     MIN_AUC for classification or the project's default gate; QualityGateError
-    (nothing registered) when it misses, GateError when GATE is not the task's."""
+    (nothing registered) when it misses, GateError when GATE is not the task's.
+    settings: where the training run is, to tag it with the verdict (GATE_TAG)."""
     chosen = gate_for(gate, min_auc, result.task, DEFAULT_GATE)
     value = result.metrics.get(chosen.metric, result.roc_auc)
-    check_gate_value(value, chosen)
+    try:
+        check_gate_value(value, chosen)
+    except QualityGateError:
+        _tag_verdict(settings, result, f"refused: {chosen.metric} {value:.4f} (gate {chosen})")
+        raise
+    _tag_verdict(settings, result, f"passed: {chosen.metric} {value:.4f} (gate {chosen})")
     if chosen.source == "min_auc" and result.task == "binary":
         note(f"ROC AUC {value:.4f} >= min_auc {min_auc:g}")  # as the summary writes it
     else:
         note(f"{METRICS[chosen.metric].title} {value:.4f} meets the gate {chosen}")
     return dataclasses.replace(result, gate=str(chosen))
+
+
+def _tag_verdict(settings: Settings | None, result: TrainResult, verdict: str) -> None:
+    if settings is not None:
+        from workflows.gateways.registry import Registry
+
+        Registry(settings).tag_run(result.run_id, {GATE_TAG: verdict})
 
 
 def register(settings: Settings, result: TrainResult, execution_id: str) -> ModelVersion:
