@@ -55,19 +55,18 @@ def check_found(source: str) -> str:
     return source
 
 
-def check_has_rows(source: str, contract: Contract) -> str:
-    """`source`, or DataLoadError when it is a local file with no row to read (a
-    header only, or nothing at all): said from its first row, before anything slow."""
+def first_rows(source: str, contract: Contract, rows: int) -> pd.DataFrame | None:
+    """The first `rows` rows of a local file, read as `chunks` reads them (for
+    checks before anything slow); None for a source that is not a local file (it
+    is read once, by the caller). DataLoadError when the file is not there or has
+    no rows (a header only, or nothing at all)."""
     if not _is_local_file(check_found(source)):
-        return source
-    if _is_parquet(source):
-        empty = _parquet_dataset(source).count_rows() == 0
-    else:
-        first = next(chunks(source, contract, 1), None)  # pandas: a header only reads as 0 rows
-        empty = first is None or not len(first)
-    if empty:
+        return None
+    # pandas reads a header only as 0 rows; a Parquet folder may start with an empty file
+    first = next((piece for piece in chunks(source, contract, rows) if len(piece)), None)
+    if first is None:
         raise no_rows(source)
-    return source
+    return first
 
 
 def _is_local_file(source: str) -> bool:

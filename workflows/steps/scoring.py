@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 # Rows read, validated, scored and written at a time: memory stays bounded
 # whatever the table's size (100k rows of 30 features: ~25 MB a chunk).
 CHUNK_ROWS = 100_000
+# Rows of a local table read and checked before the model is loaded: a wrong
+# column or an early bad row is refused in a second, not after the model's load.
+PRECHECK_ROWS = 1_000
 MODEL_NAME = "model_name"
 MODEL_VERSION = "model_version"
 
@@ -149,13 +152,17 @@ def score(
 
 
 def table_to_score(settings: Settings, source: str, contract=None) -> str:
-    """`source` ("" = the contract's own) as a path or URI to read; DataLoadError
-    when it is a local file that is not there or holds no rows, before anything slow
-    is started."""
+    """`source` ("" = the contract's own) as a path or URI to read. Before anything
+    slow is started (the model takes seconds to load), a local file's first
+    PRECHECK_ROWS rows are read and checked: DataLoadError when it is not there or
+    holds no rows, DataValidationError (as the scoring pass words it) when its
+    columns or one of those rows break the contract."""
     contract = contract or data_contract.load(settings.contract_path)
-    return data.check_has_rows(
-        data.resolve_source(source, contract, settings.contract_path), contract
-    )
+    source = data.resolve_source(source, contract, settings.contract_path)
+    first = data.first_rows(source, contract, PRECHECK_ROWS)
+    if first is not None:
+        _validated(first, 0, source, contract, settings)
+    return source
 
 
 @contextlib.contextmanager
@@ -190,17 +197,7 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
     for chunk in data.chunks(source, contract, chunk_rows):
         if not len(chunk):
             continue
-        try:
-            schema.validate(chunk, contract, settings.contract_path, scoring=True)
-        except schema.DataValidationError as err:
-            row = schema.first_row_at_fault(chunk, contract)
-            where = (
-                f"(first at row {seen + row:,} of {source}, counting from 1 under the header)"
-                if row
-                else f"(in rows {seen + 1:,}-{seen + len(chunk):,} of {source})"
-            )
-            first = seen + row if row else None
-            raise schema.DataValidationError(err.problems, where, first) from None
+        _validated(chunk, seen, source, contract, settings)
         seen += len(chunk)
         features = missing.model_rows(chunk, contract)
         predicted = model.predict(features)
@@ -213,6 +210,19 @@ def _scored_chunks(source, contract, settings, model, version, chunk_rows, sampl
         out[MODEL_NAME] = settings.model_name
         out[MODEL_VERSION] = version
         yield out
+
+
+def _validated(chunk, seen: int, source: str, contract, settings: Settings) -> None:
+    """Check `chunk`, the rows after the first `seen` of `source`; DataValidationError
+    naming the columns and the first row at fault (counted in the whole table)."""
+    try:
+        schema.validate(chunk, contract, settings.contract_path, scoring=True)
+    except schema.DataValidationError as err:
+        row = schema.first_row_at_fault(chunk, contract)
+        if row is None:  # the columns are at fault, not a row: the check's own hint
+            raise
+        where = f"(first at row {seen + row:,} of {source}, counting from 1 under the header)"
+        raise schema.DataValidationError(err.problems, where, seen + row) from None
 
 
 def _write(partial: Path, chunks) -> int:

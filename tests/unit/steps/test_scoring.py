@@ -101,3 +101,26 @@ def test_a_table_with_no_rows_is_refused_before_the_model_is_looked_up(
     with pytest.raises(DataLoadError, match=rf"{name}'?: {says}"):
         score(_no_model_yet(tmp_path), str(source), str(tmp_path / "out.parquet"))
     assert not (tmp_path / "out.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "columns", "row"),
+    [
+        ("x,y\n1.5,yes\n,no\n2.5,yes\n", {"x"}, 2),  # x may not be missing: row 2 lacks it
+        ("x,colour\n1.5,red\n", {"colour"}, None),  # a column the contract lacks
+    ],
+)
+def test_a_table_that_breaks_the_contract_early_is_refused_before_the_model_is_looked_up(
+    tmp_path, content, columns, row
+):
+    """Found by a new user: `make score` took 7.7 s to refuse a bad row, loading
+    the model and the drift library first."""
+    from workflows.domain.schema import DataValidationError
+    from workflows.steps.scoring import score
+
+    source = tmp_path / "bad.csv"
+    source.write_text(content, encoding="utf-8")
+    with pytest.raises(DataValidationError) as refused:
+        score(_no_model_yet(tmp_path), str(source), str(tmp_path / "out.parquet"))
+    assert (refused.value.columns, refused.value.first_row) == (columns, row)
+    assert not (tmp_path / "out.parquet").exists()
