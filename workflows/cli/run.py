@@ -148,7 +148,7 @@ def header(settings, gate=None) -> str:
 def summary(settings, deployment, gate=None) -> str:
     """The outcome on stdout: the model, its alias and where the results landed;
     for a challenger that lost, the version it registered and why the alias stayed."""
-    from workflows.domain.promotion import version_label
+    from workflows.domain.promotion import alias_move
 
     if not deployment.promoted:
         return (
@@ -162,13 +162,13 @@ def summary(settings, deployment, gate=None) -> str:
         if gate is None or (gate.source == "min_auc" and gate.metric == "roc_auc")
         else f"quality gate passed ({gate})"
     )
+    moved = alias_move(deployment.alias, deployment.version, deployment.previous, deployment.moved)
     return (
         f"\n{passed}\n"
         f"outcome:  {deployment.outcome}\n"
         f"model:    {deployment.name}\n"
         f"version:  {deployment.version}\n"
-        f"alias:    @{deployment.alias} {'->' if deployment.moved else 'already on'}"
-        f" v{deployment.version} (previous: {version_label(deployment.previous)})\n"
+        f"alias:    {moved}\n"
         f"uri:      {deployment.uri}\n"
         f"checked:  {deployment.checked_by}\n"
         f"tracking: {settings.tracking_uri}"

@@ -53,7 +53,7 @@ MAX_INTEGER_CLASSES = 20
 # More labels than this and each class has too few rows to learn, and one
 # probability per class is no answer a person reads: refused at drafting.
 MAX_CLASSES = 100
-_TASK_HINT = "change it with TASK= or by editing task:"
+_TASK_HINT = "change it with TASK= or by setting task: in the contract (binary when absent)"
 
 
 class DraftError(PipelineError, ValueError):

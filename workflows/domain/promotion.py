@@ -21,3 +21,12 @@ def check_promotion(domain: str, git_ref: str) -> None:
 def version_label(version: str | None) -> str:
     """How messages name a model version: "v3", or "none" when an alias pointed nowhere."""
     return f"v{version}" if version else "none"
+
+
+def alias_move(alias: str, version: str, previous: str | None, moved: bool) -> str:
+    """How a deploy left `@alias`, in one line: moved to `version`, or left where a
+    rerun found it; `previous` is `@<alias>-previous`, what a rollback restores."""
+    if moved:
+        return f"@{alias} -> v{version} (previous: {version_label(previous)})"
+    kept = f"@{alias}-previous: {version_label(previous)}"
+    return f"@{alias} stays on v{version}, already there ({kept})"

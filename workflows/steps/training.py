@@ -23,7 +23,7 @@ from workflows.domain.gate import (
     parse_gate,
 )
 from workflows.domain.leakage import possible_leaks
-from workflows.domain.promotion import check_promotion, version_label
+from workflows.domain.promotion import alias_move, check_promotion
 from workflows.domain.training import TrainParams
 from workflows.identity import DEFAULT_GATE
 from workflows.progress import note
@@ -368,8 +368,7 @@ def deploy(
     uri = f"models:/{model.name}@{alias}"
     moved = before.current != model.version
     previous = before.current if moved else before.previous
-    what = "moved to" if moved else "already on"
-    note(f"@{alias} {what} v{model.version} (previous: {version_label(previous)}); {checked_by}")
+    note(f"{alias_move(alias, model.version, previous, moved)}; {checked_by}")
     outcome = verdict.reason if verdict else ""
     return Deployment(
         model.name, model.version, alias, uri, previous or "", checked_by,

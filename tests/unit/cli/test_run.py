@@ -30,7 +30,7 @@ def test_a_rerun_that_left_the_alias_where_it_was_does_not_say_it_moved():
     settings = Settings.from_env({"MLFLOW_TRACKING_URI": "sqlite:///tmp/x.db"})
     assert "alias:    @development -> v2 (previous: v1)" in summary(settings, _deployment("1"))
     kept = summary(settings, _deployment("1", moved=False))
-    assert "alias:    @development already on v2 (previous: v1)" in kept
+    assert "alias:    @development stays on v2, already there (@development-previous: v1)" in kept
 
 
 def test_the_tracking_store_is_printed_once_per_run():

@@ -177,3 +177,26 @@ def test_the_report_gives_what_evidently_s_data_drift_preset_gives(seed, rows):
     share, columns = _read(preset.dict()["metrics"])
     assert ours.share == share
     assert sorted(ours.columns, key=lambda c: c.column) == sorted(columns, key=lambda c: c.column)
+
+
+def test_a_sample_of_one_repeated_row_raises_no_numpy_warnings():
+    """Found by a new user: scoring 5 rows printed numpy's "invalid value
+    encountered in divide" between the progress lines (a column with one value)."""
+    import warnings
+
+    if importlib.util.find_spec("evidently") is None:
+        missing("evidently is not installed: uv sync --group drift")
+    features = (
+        *(Feature(f"x{i}", "numeric", True) for i in range(3)),
+        Feature("colour", "categorical", False),
+    )
+    contract = Contract("y", 1, 0, features)
+    rng = np.random.default_rng(7)
+    reference = pd.DataFrame(rng.normal(size=(500, 3)), columns=["x0", "x1", "x2"])
+    reference["colour"] = rng.choice(["red", "NA"], size=500)
+    repeated = pd.concat([reference.iloc[:1]] * 5, ignore_index=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = report(reference, repeated, contract, 0.5)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert result.rows == 5 and not result.detected
