@@ -49,3 +49,32 @@ def copy_working_tree(root: Path, destination: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / relative, target)
     return destination
+
+
+def drift_tables(shifts: tuple[float, ...], seed: int = 7):
+    """A contract of three numbers (x2 partly missing) and a code ("NA" a real
+    one), and one 500-row table per shift of x1, for the drift report's tests.
+    Skips (fails in CI) when Evidently is not installed."""
+    import importlib.util
+
+    import numpy as np
+    import pandas as pd
+
+    from workflows.domain.contract import Contract, Feature
+
+    if importlib.util.find_spec("evidently") is None:
+        missing("evidently is not installed: uv sync --group drift")
+    features = (
+        *(Feature(f"x{i}", "numeric", True) for i in range(3)),
+        Feature("colour", "categorical", False),
+    )
+    rng = np.random.default_rng(seed)
+
+    def table(shift: float) -> pd.DataFrame:
+        frame = pd.DataFrame(rng.normal(size=(500, 3)), columns=["x0", "x1", "x2"])
+        frame["x1"] += shift
+        frame["colour"] = rng.choice(["red", "NA"], size=500)
+        frame.loc[:10, "x2"] = np.nan
+        return frame
+
+    return *(table(shift) for shift in shifts), Contract("y", 1, 0, features)

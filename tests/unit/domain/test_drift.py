@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.tools import missing
+from tests.tools import drift_tables, missing
 from workflows.domain.contract import Contract, Feature
 from workflows.domain.drift import DriftResult, Sample, check_drift_limit, report
 
@@ -184,16 +184,7 @@ def test_a_sample_of_one_repeated_row_raises_no_numpy_warnings():
     encountered in divide" between the progress lines (a column with one value)."""
     import warnings
 
-    if importlib.util.find_spec("evidently") is None:
-        missing("evidently is not installed: uv sync --group drift")
-    features = (
-        *(Feature(f"x{i}", "numeric", True) for i in range(3)),
-        Feature("colour", "categorical", False),
-    )
-    contract = Contract("y", 1, 0, features)
-    rng = np.random.default_rng(7)
-    reference = pd.DataFrame(rng.normal(size=(500, 3)), columns=["x0", "x1", "x2"])
-    reference["colour"] = rng.choice(["red", "NA"], size=500)
+    reference, contract = drift_tables((0.0,))
     repeated = pd.concat([reference.iloc[:1]] * 5, ignore_index=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -1,13 +1,10 @@
 """`make score`'s drift worker: the report computed in another process is the
 report computed here, and its refusals reach the caller unchanged."""
 
-import importlib.util
-
-import numpy as np
 import pandas as pd
 import pytest
 
-from tests.tools import missing
+from tests.tools import drift_tables
 from workflows.domain.contract import Contract, Feature
 from workflows.domain.drift import report
 from workflows.steps.scoring import drift_worker
@@ -15,23 +12,7 @@ from workflows.steps.scoring import drift_worker
 
 @pytest.fixture(scope="module")
 def tables():
-    if importlib.util.find_spec("evidently") is None:
-        missing("evidently is not installed: uv sync --group drift")
-    features = (
-        *(Feature(f"x{i}", "numeric", True) for i in range(3)),
-        Feature("colour", "categorical", False),
-    )
-    contract = Contract("y", 1, 0, features)
-    rng = np.random.default_rng(7)
-
-    def table(shift: float) -> pd.DataFrame:
-        frame = pd.DataFrame(rng.normal(size=(500, 3)), columns=["x0", "x1", "x2"])
-        frame["x1"] += shift
-        frame["colour"] = rng.choice(["red", "NA"], size=500)
-        frame.loc[:10, "x2"] = np.nan
-        return frame
-
-    return table(0.0), table(1.5), contract
+    return drift_tables((0.0, 1.5))
 
 
 def test_the_worker_reports_what_the_report_gives_here(tables):
