@@ -448,5 +448,7 @@ def test_a_boolean_sent_as_text_is_refused_by_a_real_model(trained, served):
     assert status == 400
     assert answer["columns"] == [flags[0]]
     assert answer["message"] == (
-        f"column {flags[0]!r}: 1 true/false value(s) stored as text, e.g. 'False'"
+        f"column {flags[0]!r}: 1 true/false value(s) stored as text, e.g. 'False' "
+        "(first at row 2 of the request)"
     )
+    assert answer["row"] == 2
