@@ -104,7 +104,10 @@ def validate_request(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
 
 
 def first_row_at_fault(
-    frame: pd.DataFrame, contract: Contract, request: bool = False
+    frame: pd.DataFrame,
+    contract: Contract,
+    request: bool = False,
+    refused: DataValidationError | None = None,
 ) -> int | None:
     """The 1-based position in `frame` (rows to score; request: rows sent to the
     served model) of the first row with one of the problems `validate(...,
@@ -116,19 +119,22 @@ def first_row_at_fault(
     A problem counts by its column and its words, not its counts and examples;
     a slice's problems that the whole does not have are not faults: a number
     column read as text because one cell is "abc" holds "numbers stored as
-    text" in every slice without that cell."""
+    text" in every slice without that cell.
+
+    refused: the check's own refusal of the whole `frame`, where the caller has it
+    (it is not made again)."""
     check = validate_request if request else _validate_for_scoring
-    found = _problem_kinds(check, frame, contract)
+    found = _kinds(refused.problems) if refused else _problem_kinds(check, frame, contract)
     if not found or _problem_kinds(check, frame.iloc[:0], contract):
         return None
 
-    def refused(rows: int) -> bool:
+    def shows_one(rows: int) -> bool:
         return bool(_problem_kinds(check, frame.iloc[:rows], contract) & found)
 
     passes, fails = 0, len(frame)  # a slice that shows a problem is a prefix of the next
     while fails - passes > 1:
         middle = (passes + fails) // 2
-        passes, fails = (passes, middle) if refused(middle) else (middle, fails)
+        passes, fails = (passes, middle) if shows_one(middle) else (middle, fails)
     return fails
 
 
@@ -137,11 +143,14 @@ def _problem_kinds(check, frame: pd.DataFrame, contract: Contract) -> set[tuple[
     try:
         check(frame, contract)
     except DataValidationError as err:
-        return {
-            (column, re.sub(r"^\d+ ", "", problem).split("e.g.")[0])
-            for column, problem in err.problems
-        }
+        return _kinds(err.problems)
     return set()
+
+
+def _kinds(problems: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    return {
+        (column, re.sub(r"^\d+ ", "", problem).split("e.g.")[0]) for column, problem in problems
+    }
 
 
 def _validate_for_scoring(frame: pd.DataFrame, contract: Contract, path: str = "") -> pd.DataFrame:

@@ -97,7 +97,8 @@ class _ContractModel:
         try:
             schema.validate_request(data, contract)
         except schema.DataValidationError as err:
-            raise Refused(err, schema.first_row_at_fault(data, contract, request=True)) from None
+            row = schema.first_row_at_fault(data, contract, request=True, refused=err)
+            raise Refused(err, row) from None
         return self.served.model.predict(missing.model_rows(data, contract))
 
 

@@ -218,7 +218,7 @@ def _validated(chunk, seen: int, source: str, contract, settings: Settings) -> N
     try:
         schema.validate(chunk, contract, settings.contract_path, scoring=True)
     except schema.DataValidationError as err:
-        row = schema.first_row_at_fault(chunk, contract)
+        row = schema.first_row_at_fault(chunk, contract, refused=err)
         if row is None:  # the columns are at fault, not a row: the check's own hint
             raise
         where = f"(first at row {seen + row:,} of {source}, counting from 1 under the header)"

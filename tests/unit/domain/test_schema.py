@@ -408,6 +408,9 @@ def test_the_first_row_at_fault_is_the_first_bad_cell_wherever_it_is(drawn, data
         frame[column] = frame[column].astype(object)
         frame.loc[row, column] = None if column in strict else "n/a"
     assert first_row_at_fault(frame, contract) == min(rows) + 1
+    with pytest.raises(DataValidationError) as refused:  # the caller's own refusal, reused
+        validate(frame, contract, scoring=True)
+    assert first_row_at_fault(frame, contract, refused=refused.value) == min(rows) + 1
 
 
 def test_a_number_column_read_as_text_names_the_row_of_its_word():
